@@ -1,0 +1,178 @@
+import { layoutOffset } from '../layout.js';
+import type { PrimeTables } from '../tables.js';
+import type { Kernels } from './types.js';
+
+/**
+ * Pure-JS reference kernels. Every residue product is < 2^52, exact in a float64, so `(a*b) % p` is
+ * exact; Montgomery steps are computed with BigInt-free float arithmetic via the identity
+ * x·2^-32 ≡ x·(2^32)^-1 mod p. These are the ground truth the WASM kernels are checked against.
+ */
+export function createJsKernels(): Kernels {
+  return {
+    kind: 'js',
+    allocU32: (length) => new Uint32Array(length),
+    allocF32: (length) => new Float32Array(length),
+    nttForward,
+    nttInverse,
+    intt128,
+    mulAdd,
+    foldDot,
+    macMont,
+    macMont2,
+    foldAccumulate,
+    dotF32,
+  };
+}
+
+export function nttForwardGeneric(a: Uint32Array, p: number, psiRev: Uint32Array): void {
+  const n = a.length;
+  let t = n;
+  for (let m = 1; m < n; m <<= 1) {
+    t >>= 1;
+    for (let i = 0; i < m; i++) {
+      const j1 = 2 * i * t;
+      const s = psiRev[m + i] ?? 0;
+      for (let j = j1; j < j1 + t; j++) {
+        const u = a[j] ?? 0;
+        const v = ((a[j + t] ?? 0) * s) % p;
+        const sum = u + v;
+        a[j] = sum >= p ? sum - p : sum;
+        const diff = u - v;
+        a[j + t] = diff < 0 ? diff + p : diff;
+      }
+    }
+  }
+}
+
+export function nttInverseGeneric(a: Uint32Array, p: number, psiInvRev: Uint32Array, nInv: number): void {
+  const n = a.length;
+  let t = 1;
+  for (let m = n; m > 1; m >>= 1) {
+    const h = m >> 1;
+    let j1 = 0;
+    for (let i = 0; i < h; i++) {
+      const s = psiInvRev[h + i] ?? 0;
+      for (let j = j1; j < j1 + t; j++) {
+        const u = a[j] ?? 0;
+        const v = a[j + t] ?? 0;
+        const sum = u + v;
+        a[j] = sum >= p ? sum - p : sum;
+        const diff = u - v;
+        a[j + t] = ((diff < 0 ? diff + p : diff) * s) % p;
+      }
+      j1 += 2 * t;
+    }
+    t <<= 1;
+  }
+  for (let j = 0; j < n; j++) a[j] = ((a[j] ?? 0) * nInv) % p;
+}
+
+function nttForward(a: Uint32Array, t: PrimeTables): void {
+  checkLength(a, t.n);
+  nttForwardGeneric(a, t.p, t.psiRev);
+}
+
+function nttInverse(a: Uint32Array, t: PrimeTables): void {
+  checkLength(a, t.n);
+  nttInverseGeneric(a, t.p, t.psiInvRev, t.nInv);
+}
+
+function intt128(a: Uint32Array, t: PrimeTables): void {
+  checkLength(a, t.psi128InvRev.length);
+  nttInverseGeneric(a, t.p, t.psi128InvRev, t.n128Inv);
+}
+
+function mulAdd(out: Uint32Array, a: Uint32Array, b: Uint32Array, add: Uint32Array, t: PrimeTables): void {
+  const p = t.p;
+  for (let c = 0; c < t.n; c++) out[c] = (((a[c] ?? 0) * (b[c] ?? 0)) % p + (add[c] ?? 0)) % p;
+}
+
+function foldDot(poly: Uint32Array, qf: Uint32Array, chunks: number, t: PrimeTables, out: Uint32Array): void {
+  const p = t.p;
+  const groupWords = chunks * 32;
+  const groups = t.n / 32;
+  for (let g = 0; g < groups; g++) {
+    let acc = 0;
+    const base = g * groupWords;
+    // Reduce each product at once: a float64 sum of reduced terms stays exact (< 2^53) for chunks < 2^21.
+    for (let w = base; w < base + groupWords; w++) acc += ((poly[w] ?? 0) * (qf[w] ?? 0)) % p;
+    out[g] = acc % p;
+  }
+}
+
+/** 2^-32 mod p, cached per prime. */
+const montInvCache = new Map<number, number>();
+function montInv(t: PrimeTables): number {
+  let v = montInvCache.get(t.p);
+  if (v === undefined) {
+    v = Number((((1n << 32n) % BigInt(t.p)) ** BigInt(t.p - 2)) % BigInt(t.p));
+    montInvCache.set(t.p, v);
+  }
+  return v;
+}
+
+function macMont(poly: Uint32Array, qm: Uint32Array, chunks: number, t: PrimeTables, out: Uint32Array): void {
+  const p = t.p;
+  const rInv = montInv(t);
+  for (let c = 0; c < t.n; c++) {
+    let acc = 0;
+    for (let j = 0; j < chunks; j++) {
+      const o = layoutOffset(c, j, chunks);
+      acc += ((poly[o] ?? 0) * (qm[o] ?? 0)) % p;
+    }
+    out[c] = ((acc % p) * rInv) % p;
+  }
+}
+
+function macMont2(
+  a: Uint32Array,
+  x: Uint32Array,
+  b: Uint32Array,
+  y: Uint32Array,
+  chunks: number,
+  t: PrimeTables,
+  out: Uint32Array,
+): void {
+  const p = t.p;
+  const rInv = montInv(t);
+  for (let c = 0; c < t.n; c++) {
+    let acc = 0;
+    for (let j = 0; j < chunks; j++) {
+      const o = layoutOffset(c, j, chunks);
+      acc += ((a[o] ?? 0) * (x[o] ?? 0)) % p;
+      acc += ((b[o] ?? 0) * (y[o] ?? 0)) % p;
+    }
+    out[c] = ((acc % p) * rInv) % p;
+  }
+}
+
+function foldAccumulate(y: Uint32Array, r: Uint32Array, w: Uint32Array, t: PrimeTables, out: Uint32Array): void {
+  const p = t.p;
+  const groups = t.n / 32;
+  for (let a = 0; a < groups; a++) {
+    let acc = y[a] ?? 0;
+    for (let i = 32 * a; i < 32 * a + 32; i++) acc += ((w[i] ?? 0) * (r[i] ?? 0)) % p;
+    out[a] = acc % p;
+  }
+}
+
+function dotF32(db: Float32Array, q: Float32Array, dim: number, count: number, out: Float32Array): void {
+  for (let v = 0; v < count; v++) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    const base = v * dim;
+    for (let d = 0; d < dim; d += 4) {
+      s0 = Math.fround(s0 + Math.fround((db[base + d] ?? 0) * (q[d] ?? 0)));
+      s1 = Math.fround(s1 + Math.fround((db[base + d + 1] ?? 0) * (q[d + 1] ?? 0)));
+      s2 = Math.fround(s2 + Math.fround((db[base + d + 2] ?? 0) * (q[d + 2] ?? 0)));
+      s3 = Math.fround(s3 + Math.fround((db[base + d + 3] ?? 0) * (q[d + 3] ?? 0)));
+    }
+    out[v] = Math.fround(Math.fround(s0 + s1) + Math.fround(s2 + s3));
+  }
+}
+
+function checkLength(a: Uint32Array, n: number): void {
+  if (a.length !== n) throw new RangeError(`expected a polynomial of ${n} coefficients, got ${a.length}`);
+}

@@ -86,3 +86,17 @@ export function minimalPrimitiveRoot2n(n: number, p: number): number {
   }
   throw new RangeError(`no primitive root found for ${p}`);
 }
+
+/**
+ * a·b mod p without `%` (V8 lowers a float `%` to fmod, whose running time depends on the operands).
+ * a·b < 2^52 is exact; the float quotient is within ±1 of the true one and the branchless
+ * corrections bring r into [0, p). Used wherever secret-dependent values are multiplied in JS.
+ */
+export function mulModCt(a: number, b: number, p: number): number {
+  const x = a * b;
+  let r = (x - Math.floor(x / p) * p) | 0;
+  r += (r >> 31) & p;
+  r -= p;
+  r += (r >> 31) & p;
+  return r;
+}

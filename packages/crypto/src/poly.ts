@@ -11,15 +11,15 @@ export function negacyclicMultiply(
   t: PrimeTables,
   kernels: Kernels,
 ): Uint32Array {
-  const fa = kernels.allocU32(t.n);
-  const fb = kernels.allocU32(t.n);
+  const fa = new Uint32Array(t.n);
+  const fb = new Uint32Array(t.n);
   fa.set(a);
   fb.set(b);
   kernels.nttForward(fa, t);
   kernels.nttForward(fb, t);
-  const zero = kernels.allocU32(t.n);
-  const out = kernels.allocU32(t.n);
+  const zero = new Uint32Array(t.n);
+  const out = new Uint32Array(t.n);
   kernels.mulAdd(out, fa, fb, zero, t);
   kernels.nttInverse(out, t);
-  return Uint32Array.from(out);
+  return out;
 }

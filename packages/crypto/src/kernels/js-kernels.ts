@@ -1,11 +1,14 @@
 import { layoutOffset } from '../layout.js';
+import { invMod, mulModCt } from '../modarith.js';
 import type { PrimeTables } from '../tables.js';
 import type { Kernels } from './types.js';
 
 /**
- * Pure-JS reference kernels. Every residue product is < 2^52, exact in a float64, so `(a*b) % p` is
- * exact; Montgomery steps are computed with BigInt-free float arithmetic via the identity
- * x·2^-32 ≡ x·(2^32)^-1 mod p. These are the ground truth the WASM kernels are checked against.
+ * Pure-JS reference kernels: the ground truth the WASM kernels are checked against bit for bit, and the
+ * fallback where WebAssembly SIMD is unavailable. Every residue product is < 2^52, exact in a float64.
+ * Kernels that touch secret-derived data (NTTs, mulAdd, foldAccumulate) use branchless, fmod-free
+ * arithmetic; the server-side scoring kernels work on public data only and use plain `%`.
+ * Montgomery outputs are computed as (Σ mod p)·(2^32)^-1 mod p, the same residue WASM produces.
  */
 export function createJsKernels(): Kernels {
   return {
@@ -34,11 +37,9 @@ export function nttForwardGeneric(a: Uint32Array, p: number, psiRev: Uint32Array
       const s = psiRev[m + i] ?? 0;
       for (let j = j1; j < j1 + t; j++) {
         const u = a[j] ?? 0;
-        const v = ((a[j + t] ?? 0) * s) % p;
-        const sum = u + v;
-        a[j] = sum >= p ? sum - p : sum;
-        const diff = u - v;
-        a[j + t] = diff < 0 ? diff + p : diff;
+        const v = mulModCt(a[j + t] ?? 0, s, p);
+        a[j] = addModCt(u, v, p);
+        a[j + t] = subModCt(u, v, p);
       }
     }
   }
@@ -55,16 +56,14 @@ export function nttInverseGeneric(a: Uint32Array, p: number, psiInvRev: Uint32Ar
       for (let j = j1; j < j1 + t; j++) {
         const u = a[j] ?? 0;
         const v = a[j + t] ?? 0;
-        const sum = u + v;
-        a[j] = sum >= p ? sum - p : sum;
-        const diff = u - v;
-        a[j + t] = ((diff < 0 ? diff + p : diff) * s) % p;
+        a[j] = addModCt(u, v, p);
+        a[j + t] = mulModCt(subModCt(u, v, p), s, p);
       }
       j1 += 2 * t;
     }
     t <<= 1;
   }
-  for (let j = 0; j < n; j++) a[j] = ((a[j] ?? 0) * nInv) % p;
+  for (let j = 0; j < n; j++) a[j] = mulModCt(a[j] ?? 0, nInv, p);
 }
 
 function nttForward(a: Uint32Array, t: PrimeTables): void {
@@ -84,7 +83,7 @@ function intt128(a: Uint32Array, t: PrimeTables): void {
 
 function mulAdd(out: Uint32Array, a: Uint32Array, b: Uint32Array, add: Uint32Array, t: PrimeTables): void {
   const p = t.p;
-  for (let c = 0; c < t.n; c++) out[c] = (((a[c] ?? 0) * (b[c] ?? 0)) % p + (add[c] ?? 0)) % p;
+  for (let c = 0; c < t.n; c++) out[c] = addModCt(mulModCt(a[c] ?? 0, b[c] ?? 0, p), add[c] ?? 0, p);
 }
 
 function foldDot(poly: Uint32Array, qf: Uint32Array, chunks: number, t: PrimeTables, out: Uint32Array): void {
@@ -105,7 +104,7 @@ const montInvCache = new Map<number, number>();
 function montInv(t: PrimeTables): number {
   let v = montInvCache.get(t.p);
   if (v === undefined) {
-    v = Number((((1n << 32n) % BigInt(t.p)) ** BigInt(t.p - 2)) % BigInt(t.p));
+    v = invMod(t.montR, t.p);
     montInvCache.set(t.p, v);
   }
   return v;
@@ -151,8 +150,9 @@ function foldAccumulate(y: Uint32Array, r: Uint32Array, w: Uint32Array, t: Prime
   const groups = t.n / 32;
   for (let a = 0; a < groups; a++) {
     let acc = y[a] ?? 0;
-    for (let i = 32 * a; i < 32 * a + 32; i++) acc += ((w[i] ?? 0) * (r[i] ?? 0)) % p;
-    out[a] = acc % p;
+    // w is derived from the secret key: constant-time multiplications, one reduction of the exact sum.
+    for (let i = 32 * a; i < 32 * a + 32; i++) acc += mulModCt(w[i] ?? 0, r[i] ?? 0, p);
+    out[a] = acc - Math.floor(acc / p) * p;
   }
 }
 
@@ -171,6 +171,18 @@ function dotF32(db: Float32Array, q: Float32Array, dim: number, count: number, o
     }
     out[v] = Math.fround(Math.fround(s0 + s1) + Math.fround(s2 + s3));
   }
+}
+
+/** (u + v) mod p for u, v in [0, p), without a data-dependent branch. */
+function addModCt(u: number, v: number, p: number): number {
+  const s = u + v - p;
+  return s + ((s >> 31) & p);
+}
+
+/** (u - v) mod p for u, v in [0, p), without a data-dependent branch. */
+function subModCt(u: number, v: number, p: number): number {
+  const d = u - v;
+  return d + ((d >> 31) & p);
 }
 
 function checkLength(a: Uint32Array, n: number): void {

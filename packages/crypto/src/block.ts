@@ -1,0 +1,103 @@
+import type { Engine } from './engine.js';
+import { CryptoError } from './errors.js';
+import { assertSameParams } from './keys.js';
+import { blockWords, layoutOffset, regionOffset } from './layout.js';
+import { chunkCount, getParamSet, type ParamSet } from './params.js';
+import { primeTables } from './tables.js';
+import type { Block, EncryptedVector } from './types.js';
+
+/** An empty block; its data lives in the engine's kernel memory so scoring needs no copy. */
+export function createBlock(engine: Engine, paramSetId: number, dim: number, blockId: number): Block {
+  const params = getParamSet(paramSetId);
+  const chunks = chunkCount(params, dim);
+  if (!Number.isInteger(blockId) || blockId < 0 || blockId > 0xffffffff) {
+    throw new CryptoError('INVALID_INDEX', `block id ${blockId} must be an integer in [0, 2^32)`);
+  }
+  return {
+    paramSetId,
+    dim,
+    blockId,
+    occupied: new Uint8Array(params.itemsPerBlock / 8),
+    data: engine.kernels.allocU32(blockWords(params.primes.length, chunks, params.n)),
+  };
+}
+
+export function isSlotOccupied(block: Block, slot: number): boolean {
+  return (((block.occupied[slot >>> 3] ?? 0) >>> (slot & 7)) & 1) === 1;
+}
+
+export function occupiedCount(block: Block): number {
+  let count = 0;
+  for (const byte of block.occupied) for (let b = byte; b !== 0; b &= b - 1) count++;
+  return count;
+}
+
+/** First free slot, or -1 when the block is full. */
+export function firstFreeSlot(block: Block): number {
+  const params = getParamSet(block.paramSetId);
+  for (let slot = 0; slot < params.itemsPerBlock; slot++) if (!isSlotOccupied(block, slot)) return slot;
+  return -1;
+}
+
+/**
+ * Add an encrypted vector (chunks at offset 0) into `slot` of the block: each chunk ciphertext is
+ * multiplied by NTT(X^(32·slot)) and summed in. Needs no key: the index does this on ciphertexts only.
+ */
+export function addToBlock(block: Block, vector: EncryptedVector, slot: number): void {
+  const params = checkCompatible(block, vector, slot);
+  if (isSlotOccupied(block, slot)) {
+    throw new CryptoError('INVALID_INDEX', `slot ${slot} of block ${block.blockId} is already occupied`);
+  }
+  accumulate(params, block, vector, slot, 1);
+  block.occupied[slot >>> 3] = (block.occupied[slot >>> 3] ?? 0) | (1 << (slot & 7));
+}
+
+/**
+ * Cancel a vector's contribution (delete): subtract the same shifted ciphertext that was added.
+ * The caller must pass the exact ciphertext that was inserted in that slot.
+ */
+export function subtractFromBlock(block: Block, vector: EncryptedVector, slot: number): void {
+  const params = checkCompatible(block, vector, slot);
+  if (!isSlotOccupied(block, slot)) {
+    throw new CryptoError('INVALID_INDEX', `slot ${slot} of block ${block.blockId} is empty`);
+  }
+  accumulate(params, block, vector, slot, -1);
+  block.occupied[slot >>> 3] = (block.occupied[slot >>> 3] ?? 0) & ~(1 << (slot & 7));
+}
+
+function checkCompatible(block: Block, vector: EncryptedVector, slot: number): ParamSet {
+  assertSameParams(block.paramSetId, vector.paramSetId, 'encrypted vector');
+  const params = getParamSet(block.paramSetId);
+  if (vector.dim !== block.dim) {
+    throw new CryptoError('PARAM_MISMATCH', `vector dimension ${vector.dim} differs from block dimension ${block.dim}`);
+  }
+  if (!Number.isInteger(slot) || slot < 0 || slot >= params.itemsPerBlock) {
+    throw new CryptoError('INVALID_INDEX', `slot ${slot} outside [0, ${params.itemsPerBlock})`);
+  }
+  return params;
+}
+
+function accumulate(params: ParamSet, block: Block, vector: EncryptedVector, slot: number, sign: 1 | -1): void {
+  const n = params.n;
+  const primes = params.primes.length;
+  const chunks = chunkCount(params, block.dim);
+  const groups = n / params.chunkSize;
+  for (let i = 0; i < primes; i++) {
+    const t = primeTables(params, i);
+    const p = t.p;
+    const shift = t.shift.subarray(slot * groups, (slot + 1) * groups);
+    for (let poly = 0; poly < 2; poly++) {
+      const region = regionOffset(i, poly, chunks, n);
+      for (let j = 0; j < chunks; j++) {
+        const src = (j * primes + i) * 2 * n + poly * n;
+        for (let c = 0; c < n; c++) {
+          const term = ((vector.data[src + c] ?? 0) * (shift[c >>> 5] ?? 0)) % p;
+          const o = region + layoutOffset(c, j, chunks);
+          const cur = block.data[o] ?? 0;
+          const next = sign === 1 ? cur + term : cur - term + p;
+          block.data[o] = next >= p ? next - p : next;
+        }
+      }
+    }
+  }
+}

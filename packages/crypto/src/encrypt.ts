@@ -1,0 +1,110 @@
+import type { Engine } from './engine.js';
+import { assertEncodableVector, encodeChunk, residueOf } from './encoding.js';
+import { assertSameParams } from './keys.js';
+import type { Kernels } from './kernels/types.js';
+import { chunkCount, getParamSet, type ParamSet } from './params.js';
+import { RandomBytes, sampleCbd, sampleTernary, toResidues } from './sampling.js';
+import { primeTables } from './tables.js';
+import type { EncryptedVector, PublicKey } from './types.js';
+
+/** Encrypt a stored vector: chunk j at coefficients 0..31 of ciphertext j, scaled by Δx. */
+export function encryptVector(engine: Engine, publicKey: PublicKey, vector: ArrayLike<number>): EncryptedVector {
+  const params = getParamSet(publicKey.paramSetId);
+  return encryptChunks(engine, params, publicKey, vector, params.deltaX, false);
+}
+
+/** Encrypt a query (encrypted-query mode): chunks reversed, scaled by Δq. */
+export function encryptQuery(engine: Engine, publicKey: PublicKey, query: ArrayLike<number>): EncryptedVector {
+  const params = getParamSet(publicKey.paramSetId);
+  return encryptChunks(engine, params, publicKey, query, params.deltaQ, true);
+}
+
+interface Scratch {
+  readonly u: Uint32Array;
+  readonly m: Uint32Array;
+  readonly e1: Uint32Array;
+  readonly c0: Uint32Array;
+  readonly c1: Uint32Array;
+  readonly pk: Uint32Array;
+}
+
+const scratchByKernels = new WeakMap<Kernels, Map<number, Scratch>>();
+
+function scratchFor(kernels: Kernels, params: ParamSet): Scratch {
+  let byParams = scratchByKernels.get(kernels);
+  if (byParams === undefined) {
+    byParams = new Map();
+    scratchByKernels.set(kernels, byParams);
+  }
+  let s = byParams.get(params.id);
+  if (s === undefined) {
+    const n = params.n;
+    s = {
+      u: kernels.allocU32(n),
+      m: kernels.allocU32(n),
+      e1: kernels.allocU32(n),
+      c0: kernels.allocU32(n),
+      c1: kernels.allocU32(n),
+      pk: kernels.allocU32(params.primes.length * 2 * n),
+    };
+    byParams.set(params.id, s);
+  }
+  return s;
+}
+
+/**
+ * Public-key encryption of each chunk: c = (pk0·u + e0 + m, pk1·u + e1) with fresh ternary u and
+ * CBD e0, e1 per chunk ciphertext; output data is [chunk][prime][poly][n] in NTT form.
+ */
+function encryptChunks(
+  engine: Engine,
+  params: ParamSet,
+  publicKey: PublicKey,
+  vector: ArrayLike<number>,
+  delta: number,
+  reversed: boolean,
+): EncryptedVector {
+  const dim = vector.length;
+  assertEncodableVector(params, vector, dim);
+  assertSameParams(params.id, publicKey.paramSetId, 'public key');
+  const { kernels } = engine;
+  const n = params.n;
+  const primes = params.primes.length;
+  const chunks = chunkCount(params, dim);
+  const rng = new RandomBytes(engine.random);
+  const scratch = scratchFor(kernels, params);
+  scratch.pk.set(publicKey.data);
+
+  const out = new Uint32Array(chunks * primes * 2 * n);
+  const u = new Int8Array(n);
+  const e0 = new Int8Array(n);
+  const e1 = new Int8Array(n);
+  const e0m = new Float64Array(n);
+  for (let j = 0; j < chunks; j++) {
+    sampleTernary(rng, u);
+    sampleCbd(rng, params.eta, e0);
+    sampleCbd(rng, params.eta, e1);
+    const m = encodeChunk(params, vector, j, delta, reversed);
+    for (let c = 0; c < n; c++) e0m[c] = (e0[c] ?? 0) + (c < m.length ? (m[c] ?? 0) : 0);
+    for (let i = 0; i < primes; i++) {
+      const t = primeTables(params, i);
+      const p = t.p;
+      toResidues(u, p, scratch.u);
+      kernels.nttForward(scratch.u, t);
+      for (let c = 0; c < n; c++) scratch.m[c] = residueOf(e0m[c] ?? 0, p);
+      kernels.nttForward(scratch.m, t);
+      toResidues(e1, p, scratch.e1);
+      kernels.nttForward(scratch.e1, t);
+      const pkBase = i * 2 * n;
+      kernels.mulAdd(scratch.c0, scratch.pk.subarray(pkBase, pkBase + n), scratch.u, scratch.m, t);
+      kernels.mulAdd(scratch.c1, scratch.pk.subarray(pkBase + n, pkBase + 2 * n), scratch.u, scratch.e1, t);
+      const base = (j * primes + i) * 2 * n;
+      out.set(scratch.c0, base);
+      out.set(scratch.c1, base + n);
+    }
+  }
+  scratch.u.fill(0);
+  scratch.m.fill(0);
+  scratch.e1.fill(0);
+  return { paramSetId: params.id, dim, data: out };
+}

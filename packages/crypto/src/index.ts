@@ -33,3 +33,4 @@ export { scoreBlock, blockScoreWords } from './score.js';
 export { ScoreDecryptor } from './score-decryptor.js';
 export { SCORE_LIMIT, assertScoresInRange, roundScore, TopK, type RankedItem } from './ranking.js';
 export { decryptTopK, type ScoredSlot, type DecryptTopKOptions } from './vault-ops.js';
+export * from './sealing/index.js';

@@ -28,9 +28,9 @@ function buildIndex(engine: Engine, paramSetId: number, count: number, dim: numb
   const blocks: Block[] = [];
   for (let v = 0; v < count; v++) {
     const b = Math.floor(v / perBlock);
-    if (blocks[b] === undefined) blocks[b] = createBlock(engine, paramSetId, dim, b);
+    const block = (blocks[b] ??= createBlock(engine, paramSetId, dim, b));
     const ct = encryptVector(engine, keys.publicKey, vectors.subarray(v * dim, (v + 1) * dim));
-    addToBlock(blocks[b]!, ct, v % perBlock);
+    addToBlock(block, ct, v % perBlock);
   }
   return { engine, keys, blocks, vectors, count, dim };
 }

@@ -1,7 +1,7 @@
 import type { Engine } from './engine.js';
 import { CryptoError } from './errors.js';
 import { assertSameParams } from './keys.js';
-import { blockWords, layoutOffset, regionOffset } from './layout.js';
+import { blockWords, regionOffset } from './layout.js';
 import { chunkCount, getParamSet, type ParamSet } from './params.js';
 import { primeTables } from './tables.js';
 import type { Block, EncryptedVector } from './types.js';
@@ -82,20 +82,34 @@ function accumulate(params: ParamSet, block: Block, vector: EncryptedVector, slo
   const primes = params.primes.length;
   const chunks = chunkCount(params, block.dim);
   const groups = n / params.chunkSize;
+  const data = block.data;
+  const src = vector.data;
   for (let i = 0; i < primes; i++) {
     const t = primeTables(params, i);
     const p = t.p;
-    const shift = t.shift.subarray(slot * groups, (slot + 1) * groups);
     for (let poly = 0; poly < 2; poly++) {
-      const region = regionOffset(i, poly, chunks, n);
-      for (let j = 0; j < chunks; j++) {
-        const src = (j * primes + i) * 2 * n + poly * n;
-        for (let c = 0; c < n; c++) {
-          const term = ((vector.data[src + c] ?? 0) * (shift[c >>> 5] ?? 0)) % p;
-          const o = region + layoutOffset(c, j, chunks);
-          const cur = block.data[o] ?? 0;
-          const next = sign === 1 ? cur + term : cur - term + p;
-          block.data[o] = next >= p ? next - p : next;
+      // Walk the block region in storage order: [group g][quad k][chunk j][lane l], slot c = 32g+4k+l.
+      let o = regionOffset(i, poly, chunks, n);
+      for (let g = 0; g < groups; g++) {
+        // NTT(X^(32·slot)) is constant on group g; negate it once for a subtraction.
+        const w0 = t.shift[slot * groups + g] ?? 0;
+        const w = sign === 1 || w0 === 0 ? w0 : p - w0;
+        const wOverP = w / p;
+        for (let k = 0; k < 8; k++) {
+          for (let j = 0; j < chunks; j++) {
+            const base = (j * primes + i) * 2 * n + poly * n + 32 * g + 4 * k;
+            for (let l = 0; l < 4; l++) {
+              const x = src[base + l] ?? 0;
+              // Shoup-style product: the float quotient is within ±1, the int32 remainder is exact.
+              let r = (Math.imul(x, w) - Math.imul(Math.floor(x * wOverP), p)) | 0;
+              r += (r >> 31) & p;
+              r -= p;
+              r += (r >> 31) & p;
+              const sum = (data[o] ?? 0) + r - p;
+              data[o] = sum + ((sum >> 31) & p);
+              o++;
+            }
+          }
         }
       }
     }

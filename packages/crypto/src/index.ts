@@ -34,3 +34,4 @@ export { ScoreDecryptor } from './score-decryptor.js';
 export { SCORE_LIMIT, assertScoresInRange, roundScore, TopK, type RankedItem } from './ranking.js';
 export { decryptTopK, type ScoredSlot, type DecryptTopKOptions } from './vault-ops.js';
 export * from './sealing/index.js';
+export * from './serialize/index.js';

@@ -32,7 +32,8 @@ const { values } = parseArgs({
 const count = Number(values.count);
 const dim = Number(values.dim);
 const k = Number(values.k);
-if (!Number.isInteger(count) || count < 1 || count > 200_000) throw new Error('--count must be an integer in [1, 200000]');
+if (!Number.isInteger(count) || count < 1 || count > 200_000)
+  throw new Error('--count must be an integer in [1, 200000]');
 
 const engine = createEngine();
 const log = (msg: string): void => {
@@ -52,7 +53,9 @@ for (let v = 0; v < count; v++) {
   const block = (blocks[v >> 7] ??= createBlock(engine, 1, dim, v >> 7));
   addToBlock(block, ciphertext, v & 127);
 }
-log(`Members: encrypted and the index stored ${count} memories in ${((performance.now() - t) / 1000).toFixed(2)} s`);
+log(
+  `Members: encrypted and the index stored ${count} memories in ${((performance.now() - t) / 1000).toFixed(2)} s`,
+);
 
 const target = 42 % count;
 const query = vectors.slice(target * dim, (target + 1) * dim);

@@ -33,7 +33,12 @@ export function randomUnitVectors(count: number, dim: number, seed: string): Flo
 }
 
 /** Exact float64 dot products of one query with every vector. */
-export function exactScores(vectors: Float32Array, count: number, dim: number, query: Float32Array): Float64Array {
+export function exactScores(
+  vectors: Float32Array,
+  count: number,
+  dim: number,
+  query: Float32Array,
+): Float64Array {
   const out = new Float64Array(count);
   for (let v = 0; v < count; v++) {
     let s = 0;

@@ -69,7 +69,10 @@ function checkCompatible(block: Block, vector: EncryptedVector, slot: number): P
   assertSameParams(block.paramSetId, vector.paramSetId, 'encrypted vector');
   const params = getParamSet(block.paramSetId);
   if (vector.dim !== block.dim) {
-    throw new CryptoError('PARAM_MISMATCH', `vector dimension ${vector.dim} differs from block dimension ${block.dim}`);
+    throw new CryptoError(
+      'PARAM_MISMATCH',
+      `vector dimension ${vector.dim} differs from block dimension ${block.dim}`,
+    );
   }
   if (!Number.isInteger(slot) || slot < 0 || slot >= params.itemsPerBlock) {
     throw new CryptoError('INVALID_INDEX', `slot ${slot} outside [0, ${params.itemsPerBlock})`);
@@ -77,7 +80,13 @@ function checkCompatible(block: Block, vector: EncryptedVector, slot: number): P
   return params;
 }
 
-function accumulate(params: ParamSet, block: Block, vector: EncryptedVector, slot: number, sign: 1 | -1): void {
+function accumulate(
+  params: ParamSet,
+  block: Block,
+  vector: EncryptedVector,
+  slot: number,
+  sign: 1 | -1,
+): void {
   const n = params.n;
   const primes = params.primes.length;
   const chunks = chunkCount(params, block.dim);

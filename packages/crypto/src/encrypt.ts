@@ -8,13 +8,21 @@ import { primeTables } from './tables.js';
 import type { EncryptedVector, PublicKey } from './types.js';
 
 /** Encrypt a stored vector: chunk j at coefficients 0..31 of ciphertext j, scaled by Δx. */
-export function encryptVector(engine: Engine, publicKey: PublicKey, vector: ArrayLike<number>): EncryptedVector {
+export function encryptVector(
+  engine: Engine,
+  publicKey: PublicKey,
+  vector: ArrayLike<number>,
+): EncryptedVector {
   const params = getParamSet(publicKey.paramSetId);
   return encryptChunks(engine, params, publicKey, vector, params.deltaX, false);
 }
 
 /** Encrypt a query (encrypted-query mode): chunks reversed, scaled by Δq. */
-export function encryptQuery(engine: Engine, publicKey: PublicKey, query: ArrayLike<number>): EncryptedVector {
+export function encryptQuery(
+  engine: Engine,
+  publicKey: PublicKey,
+  query: ArrayLike<number>,
+): EncryptedVector {
   const params = getParamSet(publicKey.paramSetId);
   return encryptChunks(engine, params, publicKey, query, params.deltaQ, true);
 }
@@ -79,19 +87,19 @@ function encryptChunks(
   const u = new Int8Array(n);
   const e0 = new Int8Array(n);
   const e1 = new Int8Array(n);
-  const e0m = new Float64Array(n);
   for (let j = 0; j < chunks; j++) {
     sampleTernary(rng, u);
     sampleCbd(rng, params.eta, e0);
     sampleCbd(rng, params.eta, e1);
     const m = encodeChunk(params, vector, j, delta, reversed);
-    for (let c = 0; c < n; c++) e0m[c] = (e0[c] ?? 0) + (c < m.length ? (m[c] ?? 0) : 0);
     for (let i = 0; i < primes; i++) {
       const t = primeTables(params, i);
       const p = t.p;
       toResidues(u, p, scratch.u);
       kernels.nttForward(scratch.u, t);
-      for (let c = 0; c < n; c++) scratch.m[c] = residueOf(e0m[c] ?? 0, p);
+      // e0 + m: the message occupies only the chunk's first coefficients.
+      toResidues(e0, p, scratch.m);
+      for (let c = 0; c < m.length; c++) scratch.m[c] = residueOf((e0[c] ?? 0) + (m[c] ?? 0), p);
       kernels.nttForward(scratch.m, t);
       toResidues(e1, p, scratch.e1);
       kernels.nttForward(scratch.e1, t);
@@ -106,5 +114,8 @@ function encryptChunks(
   scratch.u.fill(0);
   scratch.m.fill(0);
   scratch.e1.fill(0);
+  u.fill(0);
+  e0.fill(0);
+  e1.fill(0);
   return { paramSetId: params.id, dim, data: out };
 }

@@ -62,7 +62,12 @@ export function generateKeyPair(engine: Engine, paramSetId: number): KeyPair {
 }
 
 /** The secret key in NTT form for prime i, in a plain array (caller zeroes it after use). */
-export function secretKeyNtt(engine: Engine, params: ParamSet, sk: SecretKey, primeIndex: number): Uint32Array {
+export function secretKeyNtt(
+  engine: Engine,
+  params: ParamSet,
+  sk: SecretKey,
+  primeIndex: number,
+): Uint32Array {
   const p = params.primes[primeIndex];
   if (p === undefined) throw new RangeError(`prime index ${primeIndex} outside ${params.name}`);
   const out = new Uint32Array(params.n);

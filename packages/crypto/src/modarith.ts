@@ -52,7 +52,7 @@ export function montgomeryNegInv(p: number): number {
   const pb = BigInt(p);
   // Newton iteration doubles the number of correct low bits each step.
   for (let i = 0; i < 5; i++) inv = (inv * (2n - pb * inv)) % m;
-  return Number((m - ((inv % m) + m) % m) % m);
+  return Number((m - (((inv % m) + m) % m)) % m);
 }
 
 /** 2^32 mod p. */

@@ -19,7 +19,11 @@ export interface PreparedQuery {
   readonly dim: number;
   readonly chunks: number;
   readonly mode: QueryMode;
-  readonly perPrime: readonly { readonly qf: Uint32Array; readonly qm: Uint32Array; readonly q1m: Uint32Array }[];
+  readonly perPrime: readonly {
+    readonly qf: Uint32Array;
+    readonly qm: Uint32Array;
+    readonly q1m: Uint32Array;
+  }[];
 }
 
 export function createPreparedQuery(engine: Engine, paramSetId: number, dim: number): PreparedQuery {
@@ -76,7 +80,10 @@ export function prepareEncryptedQuery(target: PreparedQuery, query: EncryptedVec
   }
   assertSameParams(params.id, query.paramSetId, 'encrypted query');
   if (query.dim !== target.dim) {
-    throw new CryptoError('PARAM_MISMATCH', `query dimension ${query.dim} differs from index dimension ${target.dim}`);
+    throw new CryptoError(
+      'PARAM_MISMATCH',
+      `query dimension ${query.dim} differs from index dimension ${target.dim}`,
+    );
   }
   layoutQueryCiphertext(params, target, query);
 }

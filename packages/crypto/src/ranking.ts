@@ -37,7 +37,8 @@ export class TopK {
   private readonly items: RankedItem[] = [];
 
   constructor(private readonly k: number) {
-    if (!Number.isInteger(k) || k < 1 || k > 10_000) throw new RangeError(`k must be an integer in [1, 10000], got ${k}`);
+    if (!Number.isInteger(k) || k < 1 || k > 10_000)
+      throw new RangeError(`k must be an integer in [1, 10000], got ${k}`);
   }
 
   offer(key: number, score: number): void {

@@ -68,7 +68,10 @@ export class ScoreDecryptor {
 
   /** Words a BlockScores payload must have. */
   get scoreWords(): number {
-    return this.params.primes.length * blockScoreWordsPerPrime(this.params.n, this.params.chunkSize, this.encrypted);
+    return (
+      this.params.primes.length *
+      blockScoreWordsPerPrime(this.params.n, this.params.chunkSize, this.encrypted)
+    );
   }
 
   /** Decrypt one block's scores into out[slot] (itemsPerBlock floats). Does not validate ranges. */
@@ -83,7 +86,8 @@ export class ScoreDecryptor {
         `block ${scores.blockId} scores have ${scores.data.length} words, expected ${this.scoreWords}`,
       );
     }
-    if (out.length < itemsPerBlock) throw new RangeError(`output holds ${out.length} scores, needs ${itemsPerBlock}`);
+    if (out.length < itemsPerBlock)
+      throw new RangeError(`output holds ${out.length} scores, needs ${itemsPerBlock}`);
     const { kernels } = this.engine;
     const perPrime = blockScoreWordsPerPrime(n, chunkSize, this.encrypted);
     this.tables.forEach((t, i) => {

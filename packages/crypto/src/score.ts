@@ -1,9 +1,10 @@
 import type { Engine } from './engine.js';
 import { CryptoError } from './errors.js';
+import type { Kernels } from './kernels/types.js';
 import { regionOffset } from './layout.js';
 import { getParamSet, QueryMode } from './params.js';
 import type { PreparedQuery } from './query.js';
-import { primeTables } from './tables.js';
+import { primeTables, type PrimeTables } from './tables.js';
 import { blockScoreWordsPerPrime, type Block } from './types.js';
 
 /** Words of one block's encrypted scores (all primes). */
@@ -15,12 +16,38 @@ export function blockScoreWords(paramSetId: number): number {
   );
 }
 
+/** One kernel call of a block's scoring; executed here, or shipped to a worker as byte offsets. */
+export type ScoringCall =
+  | {
+      readonly op: 'foldDot';
+      readonly a: Uint32Array;
+      readonly x: Uint32Array;
+      readonly t: PrimeTables;
+      readonly out: Uint32Array;
+    }
+  | {
+      readonly op: 'macMont';
+      readonly a: Uint32Array;
+      readonly x: Uint32Array;
+      readonly t: PrimeTables;
+      readonly out: Uint32Array;
+    }
+  | {
+      readonly op: 'macMont2';
+      readonly a: Uint32Array;
+      readonly x: Uint32Array;
+      readonly b: Uint32Array;
+      readonly y: Uint32Array;
+      readonly t: PrimeTables;
+      readonly out: Uint32Array;
+    };
+
 /**
- * Index-side scoring of one block against a prepared query, writing the block's encrypted scores
- * (layout in types.ts BlockScores) into `out`. Uses public data only; runs on any thread whose kernels
- * share the engine's memory.
+ * The kernel calls that score one block against a prepared query into `out` (BlockScores layout,
+ * types.ts). Per prime: y0 = folded c0·QF; plaintext query r1 = c1·Q; encrypted query r1 = c0·q1 + c1·q0
+ * and r2 = c1·q1. Public data only: the index runs this without any key.
  */
-export function scoreBlock(engine: Engine, block: Block, query: PreparedQuery, out: Uint32Array): void {
+export function planBlockScoring(block: Block, query: PreparedQuery, out: Uint32Array): ScoringCall[] {
   const params = getParamSet(block.paramSetId);
   if (query.paramSetId !== block.paramSetId || query.dim !== block.dim) {
     throw new CryptoError(
@@ -28,7 +55,6 @@ export function scoreBlock(engine: Engine, block: Block, query: PreparedQuery, o
       `query (set ${query.paramSetId}, dim ${query.dim}) does not match block (set ${block.paramSetId}, dim ${block.dim})`,
     );
   }
-  const { kernels } = engine;
   const n = params.n;
   const groups = n / params.chunkSize;
   const chunks = query.chunks;
@@ -38,6 +64,7 @@ export function scoreBlock(engine: Engine, block: Block, query: PreparedQuery, o
   if (out.length < perPrime * params.primes.length) {
     throw new RangeError(`score buffer holds ${out.length} words, needs ${perPrime * params.primes.length}`);
   }
+  const calls: ScoringCall[] = [];
   for (let i = 0; i < params.primes.length; i++) {
     const t = primeTables(params, i);
     const q = query.perPrime[i];
@@ -49,12 +76,32 @@ export function scoreBlock(engine: Engine, block: Block, query: PreparedQuery, o
     const base = i * perPrime;
     const y0 = out.subarray(base, base + groups);
     const r1 = out.subarray(base + groups, base + groups + n);
-    kernels.foldDot(c0, q.qf, chunks, t, y0);
+    calls.push({ op: 'foldDot', a: c0, x: q.qf, t, out: y0 });
     if (encrypted) {
-      kernels.macMont2(c0, q.q1m, c1, q.qm, chunks, t, r1);
-      kernels.macMont(c1, q.q1m, chunks, t, out.subarray(base + groups + n, base + groups + 2 * n));
+      calls.push({ op: 'macMont2', a: c0, x: q.q1m, b: c1, y: q.qm, t, out: r1 });
+      calls.push({
+        op: 'macMont',
+        a: c1,
+        x: q.q1m,
+        t,
+        out: out.subarray(base + groups + n, base + groups + 2 * n),
+      });
     } else {
-      kernels.macMont(c1, q.qm, chunks, t, r1);
+      calls.push({ op: 'macMont', a: c1, x: q.qm, t, out: r1 });
     }
   }
+  return calls;
+}
+
+export function runScoringCalls(kernels: Kernels, calls: readonly ScoringCall[], chunks: number): void {
+  for (const call of calls) {
+    if (call.op === 'foldDot') kernels.foldDot(call.a, call.x, chunks, call.t, call.out);
+    else if (call.op === 'macMont') kernels.macMont(call.a, call.x, chunks, call.t, call.out);
+    else kernels.macMont2(call.a, call.x, call.b, call.y, chunks, call.t, call.out);
+  }
+}
+
+/** Index-side scoring of one block on the calling thread. */
+export function scoreBlock(engine: Engine, block: Block, query: PreparedQuery, out: Uint32Array): void {
+  runScoringCalls(engine.kernels, planBlockScoring(block, query, out), query.chunks);
 }

@@ -1,15 +1,23 @@
 import { createHash, randomInt } from 'node:crypto';
 import type { Engine } from '../src/engine.js';
 import { createJsKernels } from '../src/kernels/js-kernels.js';
+import { createWasmKernels, type WasmKernels } from '../src/wasm/wasm-kernels.js';
 import { deterministicRandom, systemRandom, type RandomSource } from '../src/random.js';
 
 export type KernelKind = 'js' | 'wasm';
 
-export const KERNEL_KINDS: readonly KernelKind[] = ['js'];
+export const KERNEL_KINDS: readonly KernelKind[] = ['js', 'wasm'];
+
+let wasm: WasmKernels | undefined;
+
+/** One WASM kernel instance per test file: its memory only grows, so tests share it. */
+function sharedWasmKernels(): WasmKernels {
+  wasm ??= createWasmKernels();
+  return wasm;
+}
 
 export function testEngine(kind: KernelKind, random: RandomSource = systemRandom): Engine {
-  if (kind !== 'js') throw new Error(`kernel kind ${kind} not wired yet`);
-  return { kernels: createJsKernels(), random };
+  return { kernels: kind === 'js' ? createJsKernels() : sharedWasmKernels(), random };
 }
 
 export function seededEngine(kind: KernelKind, seed: string): Engine {
@@ -40,7 +48,13 @@ export function randomUnitVectors(count: number, dim: number, seed: string): Flo
   return out;
 }
 
-export function dotF64(a: ArrayLike<number>, aOff: number, b: ArrayLike<number>, bOff: number, dim: number): number {
+export function dotF64(
+  a: ArrayLike<number>,
+  aOff: number,
+  b: ArrayLike<number>,
+  bOff: number,
+  dim: number,
+): number {
   let s = 0;
   for (let d = 0; d < dim; d++) s += (a[aOff + d] ?? 0) * (b[bOff + d] ?? 0);
   return s;
@@ -53,5 +67,7 @@ export function randomResidues(n: number, p: number): Uint32Array {
 }
 
 export function sha256Hex(data: ArrayBufferView): string {
-  return createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    .digest('hex');
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { deterministicRandom, systemRandom } from '../src/random.js';
-import { popcount, RandomBytes, sampleCbd, sampleTernary, sampleUniform, toResidues } from '../src/sampling.js';
+import {
+  popcount,
+  RandomBytes,
+  sampleCbd,
+  sampleTernary,
+  sampleUniform,
+  toResidues,
+} from '../src/sampling.js';
 
 /** Chi-square statistic of observed counts against equal expected counts. */
 function chiSquare(counts: number[]): number {
@@ -16,7 +23,12 @@ describe('samplers', () => {
 
   it('counts bits like the naive popcount', () => {
     for (const x of [0, 1, 0xffffffff, 0x80000000, 0x1fffff, 0x12345678, 0xdeadbeef]) {
-      expect(popcount(x)).toBe(x.toString(2).split('').filter((c) => c === '1').length);
+      expect(popcount(x)).toBe(
+        x
+          .toString(2)
+          .split('')
+          .filter((c) => c === '1').length,
+      );
     }
   });
 

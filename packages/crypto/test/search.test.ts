@@ -102,8 +102,14 @@ describe.each(KERNEL_KINDS)('encrypted search (%s kernels)', (kind) => {
     const query = plain.vectors.slice(17 * 64, 18 * 64); // an item itself scores ≈ 1
     const results = search(plain, query);
     const dec = ScoreDecryptor.create(engine, plain.keys.secretKey);
-    const top = decryptTopK(dec, results, { k: 5, isLive: (b, s) => b * 128 + s < plain.count && b * 128 + s !== 3 });
-    const exact = Array.from({ length: plain.count }, (_, v) => ({ v, s: dotF64(plain.vectors, v * 64, query, 0, 64) }))
+    const top = decryptTopK(dec, results, {
+      k: 5,
+      isLive: (b, s) => b * 128 + s < plain.count && b * 128 + s !== 3,
+    });
+    const exact = Array.from({ length: plain.count }, (_, v) => ({
+      v,
+      s: dotF64(plain.vectors, v * 64, query, 0, 64),
+    }))
       .filter(({ v }) => v !== 3)
       .sort((a, b) => b.s - a.s)
       .slice(0, 5);
@@ -132,9 +138,30 @@ describe.each(KERNEL_KINDS)('encrypted search (%s kernels)', (kind) => {
   it('refuses to add into an occupied slot or delete from an empty one', () => {
     const f = buildIndex(engine, 1, 1, 32, 'slot-db');
     const ct = encryptVector(engine, f.keys.publicKey, f.vectors);
-    expect(isCryptoError(caught(() => { addToBlock(f.blocks[0]!, ct, 0); }), 'INVALID_INDEX')).toBe(true);
-    expect(isCryptoError(caught(() => { subtractFromBlock(f.blocks[0]!, ct, 5); }), 'INVALID_INDEX')).toBe(true);
-    expect(isCryptoError(caught(() => { addToBlock(f.blocks[0]!, ct, 128); }), 'INVALID_INDEX')).toBe(true);
+    expect(
+      isCryptoError(
+        caught(() => {
+          addToBlock(f.blocks[0]!, ct, 0);
+        }),
+        'INVALID_INDEX',
+      ),
+    ).toBe(true);
+    expect(
+      isCryptoError(
+        caught(() => {
+          subtractFromBlock(f.blocks[0]!, ct, 5);
+        }),
+        'INVALID_INDEX',
+      ),
+    ).toBe(true);
+    expect(
+      isCryptoError(
+        caught(() => {
+          addToBlock(f.blocks[0]!, ct, 128);
+        }),
+        'INVALID_INDEX',
+      ),
+    ).toBe(true);
   });
 
   describe('fails closed on tampered or foreign results', () => {
@@ -147,26 +174,49 @@ describe.each(KERNEL_KINDS)('encrypted search (%s kernels)', (kind) => {
       expect(decryptTopK(dec, genuine, allLive)).toHaveLength(10);
     });
 
-    it.each([0, 5, 127, 128, 2000, 4223, 4224, 8447])('refuses a result with one flipped bit at word %i', (word) => {
-      for (const bit of [0, 7, 25]) {
-        const data = Uint32Array.from(genuine[0]!.data);
-        data[word] = ((data[word] ?? 0) ^ (1 << bit)) >>> 0;
-        const forged = [{ ...genuine[0]!, data }, ...genuine.slice(1)];
-        expect(isCryptoError(caught(() => decryptTopK(dec, forged, allLive)), 'SCORE_OUT_OF_RANGE')).toBe(true);
-      }
-    });
+    it.each([0, 5, 127, 128, 2000, 4223, 4224, 8447])(
+      'refuses a result with one flipped bit at word %i',
+      (word) => {
+        for (const bit of [0, 7, 25]) {
+          const data = Uint32Array.from(genuine[0]!.data);
+          data[word] = ((data[word] ?? 0) ^ (1 << bit)) >>> 0;
+          const forged = [{ ...genuine[0]!, data }, ...genuine.slice(1)];
+          expect(
+            isCryptoError(
+              caught(() => decryptTopK(dec, forged, allLive)),
+              'SCORE_OUT_OF_RANGE',
+            ),
+          ).toBe(true);
+        }
+      },
+    );
 
     it('refuses a result decrypted with the wrong secret key', () => {
       const other = generateKeyPair(engine, 1);
       const wrong = ScoreDecryptor.create(engine, other.secretKey);
-      expect(isCryptoError(caught(() => decryptTopK(wrong, genuine, allLive)), 'SCORE_OUT_OF_RANGE')).toBe(true);
+      expect(
+        isCryptoError(
+          caught(() => decryptTopK(wrong, genuine, allLive)),
+          'SCORE_OUT_OF_RANGE',
+        ),
+      ).toBe(true);
     });
 
     it('refuses a truncated result and one of another parameter set', () => {
       const truncated = [{ ...genuine[0]!, data: genuine[0]!.data.subarray(0, 4000) }];
-      expect(isCryptoError(caught(() => decryptTopK(dec, truncated, allLive)), 'MALFORMED_INPUT')).toBe(true);
+      expect(
+        isCryptoError(
+          caught(() => decryptTopK(dec, truncated, allLive)),
+          'MALFORMED_INPUT',
+        ),
+      ).toBe(true);
       const foreign = [{ ...genuine[0]!, paramSetId: 2 }];
-      expect(isCryptoError(caught(() => decryptTopK(dec, foreign, allLive)), 'PARAM_MISMATCH')).toBe(true);
+      expect(
+        isCryptoError(
+          caught(() => decryptTopK(dec, foreign, allLive)),
+          'PARAM_MISMATCH',
+        ),
+      ).toBe(true);
     });
 
     it('refuses a block the index assembled from a random ciphertext', () => {
@@ -174,13 +224,23 @@ describe.each(KERNEL_KINDS)('encrypted search (%s kernels)', (kind) => {
       // Uniform residues below the smaller prime are valid residues for both primes.
       f.blocks[0]!.data.set(randomResidues(f.blocks[0]!.data.length, 67043329));
       const results = search({ ...f, keys: plain.keys }, query);
-      expect(isCryptoError(caught(() => decryptTopK(dec, results, allLive)), 'SCORE_OUT_OF_RANGE')).toBe(true);
+      expect(
+        isCryptoError(
+          caught(() => decryptTopK(dec, results, allLive)),
+          'SCORE_OUT_OF_RANGE',
+        ),
+      ).toBe(true);
     });
 
     it('refuses use after the decryptor was destroyed', () => {
       const d = ScoreDecryptor.create(engine, plain.keys.secretKey);
       d.destroy();
-      expect(isCryptoError(caught(() => decryptTopK(d, genuine, allLive)), 'DECRYPTION_FAILED')).toBe(true);
+      expect(
+        isCryptoError(
+          caught(() => decryptTopK(d, genuine, allLive)),
+          'DECRYPTION_FAILED',
+        ),
+      ).toBe(true);
     });
   });
 });

@@ -145,7 +145,13 @@ function macMont2(
   }
 }
 
-function foldAccumulate(y: Uint32Array, r: Uint32Array, w: Uint32Array, t: PrimeTables, out: Uint32Array): void {
+function foldAccumulate(
+  y: Uint32Array,
+  r: Uint32Array,
+  w: Uint32Array,
+  t: PrimeTables,
+  out: Uint32Array,
+): void {
   const p = t.p;
   const groups = t.n / 32;
   for (let a = 0; a < groups; a++) {

@@ -1,0 +1,92 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { addToBlock, createBlock } from '../src/block.js';
+import { encryptVector } from '../src/encrypt.js';
+import { isCryptoError } from '../src/errors.js';
+import { generateKeyPair } from '../src/keys.js';
+import { createPreparedQuery, prepareEncryptedQuery, preparePlainQuery } from '../src/query.js';
+import { encryptQuery } from '../src/encrypt.js';
+import { blockScoreWords, scoreBlock } from '../src/score.js';
+import type { Block } from '../src/types.js';
+import { ScoringPool } from '../src/wasm/scoring-pool.js';
+import { createWasmKernels } from '../src/wasm/wasm-kernels.js';
+import { systemRandom } from '../src/random.js';
+import { randomUnitVectors } from './helpers.js';
+
+const kernels = createWasmKernels();
+const engine = { kernels, random: systemRandom };
+const pools: ScoringPool[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+function build(
+  paramSetId: number,
+  count: number,
+  dim: number,
+): { blocks: Block[]; keys: ReturnType<typeof generateKeyPair> } {
+  const keys = generateKeyPair(engine, paramSetId);
+  const vectors = randomUnitVectors(count, dim, `pool-${paramSetId}`);
+  const blocks: Block[] = [];
+  for (let v = 0; v < count; v++) {
+    const block = (blocks[v >> 7] ??= createBlock(engine, paramSetId, dim, v >> 7));
+    addToBlock(
+      block,
+      encryptVector(engine, keys.publicKey, vectors.subarray(v * dim, (v + 1) * dim)),
+      v & 127,
+    );
+  }
+  return { blocks, keys };
+}
+
+describe('parallel scoring pool', () => {
+  it.each([1, 2, 3])(
+    'gives bit-identical block scores to single-threaded scoring with %i workers',
+    async (threads) => {
+      const { blocks } = build(1, 5 * 128 - 7, 64);
+      const pool = ScoringPool.create(kernels, { threads });
+      pools.push(pool);
+      const query = createPreparedQuery(engine, 1, 64);
+      preparePlainQuery(engine, query, randomUnitVectors(1, 64, 'pool-q'));
+      const expected = blocks.map((b) => {
+        const out = new Uint32Array(blockScoreWords(1));
+        scoreBlock(engine, b, query, out);
+        return out;
+      });
+      const outs = blocks.map(() => kernels.allocU32(blockScoreWords(1)));
+      await pool.scoreBlocks(blocks, query, outs);
+      outs.forEach((out, i) => {
+        expect(out).toEqual(expected[i]);
+      });
+    },
+  );
+
+  it('scores encrypted-query blocks identically too', async () => {
+    const { blocks, keys } = build(2, 3 * 128, 32);
+    const pool = ScoringPool.create(kernels, { threads: 2 });
+    pools.push(pool);
+    const query = createPreparedQuery(engine, 2, 32);
+    prepareEncryptedQuery(query, encryptQuery(engine, keys.publicKey, randomUnitVectors(1, 32, 'pool-eq')));
+    const outs = blocks.map(() => kernels.allocU32(blockScoreWords(2)));
+    await pool.scoreBlocks(blocks, query, outs);
+    blocks.forEach((b, i) => {
+      const out = new Uint32Array(blockScoreWords(2));
+      scoreBlock(engine, b, query, out);
+      expect(outs[i]).toEqual(out);
+    });
+  });
+
+  it('refuses outputs outside kernel memory and fails searches after close', async () => {
+    const { blocks } = build(1, 10, 32);
+    const pool = ScoringPool.create(kernels, { threads: 1 });
+    const query = createPreparedQuery(engine, 1, 32);
+    preparePlainQuery(engine, query, randomUnitVectors(1, 32, 'q'));
+    await expect(pool.scoreBlocks(blocks, query, [new Uint32Array(blockScoreWords(1))])).rejects.toThrow(
+      RangeError,
+    );
+    await pool.close();
+    const err: unknown = await pool
+      .scoreBlocks(blocks, query, [kernels.allocU32(blockScoreWords(1))])
+      .catch((e: unknown) => e);
+    expect(isCryptoError(err, 'WORKER_FAILED')).toBe(true);
+  });
+});

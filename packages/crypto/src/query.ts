@@ -24,6 +24,8 @@ export interface PreparedQuery {
     readonly qm: Uint32Array;
     readonly q1m: Uint32Array;
   }[];
+  /** Kernel-memory scratch for preparation: [poly | folded | montgomery | zero | 2^32 mod p splat]. */
+  readonly scratch: Uint32Array;
 }
 
 export function createPreparedQuery(engine: Engine, paramSetId: number, dim: number): PreparedQuery {
@@ -41,6 +43,7 @@ export function createPreparedQuery(engine: Engine, paramSetId: number, dim: num
       qm: engine.kernels.allocU32(words),
       q1m: engine.kernels.allocU32(encrypted ? words : 0),
     })),
+    scratch: engine.kernels.allocU32(5 * params.n),
   };
 }
 
@@ -52,23 +55,40 @@ export function preparePlainQuery(engine: Engine, target: PreparedQuery, query: 
   }
   assertEncodableVector(params, query, target.dim);
   const n = params.n;
-  const poly = new Uint32Array(n);
-  for (let j = 0; j < target.chunks; j++) {
-    const m = encodeChunk(params, query, j, params.deltaQ, true);
-    params.primes.forEach((p, i) => {
-      const t = primeTables(params, i);
+  const { kernels } = engine;
+  const poly = target.scratch.subarray(0, n);
+  const folded = target.scratch.subarray(n, 2 * n);
+  const mont = target.scratch.subarray(2 * n, 3 * n);
+  const zero = target.scratch.subarray(3 * n, 4 * n);
+  const rSplat = target.scratch.subarray(4 * n, 5 * n);
+  zero.fill(0);
+  params.primes.forEach((p, i) => {
+    const t = primeTables(params, i);
+    const bufs = target.perPrime[i];
+    if (bufs === undefined) throw new RangeError('prepared query has too few primes');
+    rSplat.fill(t.montR);
+    for (let j = 0; j < target.chunks; j++) {
+      const m = encodeChunk(params, query, j, params.deltaQ, true);
       poly.fill(0);
       for (let c = 0; c < m.length; c++) poly[c] = residueOf(m[c] ?? 0, p);
-      engine.kernels.nttForward(poly, t);
-      const bufs = target.perPrime[i];
-      if (bufs === undefined) throw new RangeError('prepared query has too few primes');
-      for (let c = 0; c < n; c++) {
-        const v = poly[c] ?? 0;
-        const o = layoutOffset(c, j, target.chunks);
-        bufs.qf[o] = mulMod(v, t.fold[c] ?? 0, p);
-        bufs.qm[o] = mulMod(v, t.montR, p);
-      }
-    });
+      kernels.nttForward(poly, t);
+      kernels.mulAdd(folded, poly, t.fold, zero, t);
+      kernels.mulAdd(mont, poly, rSplat, zero, t);
+      scatterToLayout(folded, bufs.qf, j, target.chunks);
+      scatterToLayout(mont, bufs.qm, j, target.chunks);
+    }
+  });
+}
+
+/** Copy a natural-order polynomial into chunk j of a block-layout buffer. */
+function scatterToLayout(src: Uint32Array, dst: Uint32Array, j: number, chunks: number): void {
+  const n = src.length;
+  for (let c = 0; c < n; c += 4) {
+    const o = layoutOffset(c, j, chunks);
+    dst[o] = src[c] ?? 0;
+    dst[o + 1] = src[c + 1] ?? 0;
+    dst[o + 2] = src[c + 2] ?? 0;
+    dst[o + 3] = src[c + 3] ?? 0;
   }
 }
 

@@ -103,9 +103,10 @@ export class ScoreDecryptor {
       kernels.intt128(acc, t);
     });
     const primes = this.tables.length;
+    const inv = 1 / this.scale; // a power of two: multiplying is exact
     for (let g = 0; g < groups; g++) {
       for (let i = 0; i < primes; i++) this.residues[i] = this.acc[i * groups + g] ?? 0;
-      out[g] = this.crt.centred(this.residues) / this.scale;
+      out[g] = this.crt.centred(this.residues) * inv;
     }
   }
 

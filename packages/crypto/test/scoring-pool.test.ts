@@ -89,4 +89,22 @@ describe('parallel scoring pool', () => {
       .catch((e: unknown) => e);
     expect(isCryptoError(err, 'WORKER_FAILED')).toBe(true);
   });
+
+  it('fails a search whose worker dies with WORKER_FAILED, then recovers with a fresh worker', async () => {
+    const { blocks } = build(1, 4 * 128, 64);
+    const pool = ScoringPool.create(kernels, { threads: 1 });
+    pools.push(pool);
+    const query = createPreparedQuery(engine, 1, 64);
+    preparePlainQuery(engine, query, randomUnitVectors(1, 64, 'crash-q'));
+    const outs = blocks.map(() => kernels.allocU32(blockScoreWords(1)));
+    const search = pool.scoreBlocks(blocks, query, outs);
+    // Kill the worker while its job is outstanding (TypeScript allows bracket access to private state).
+    await pool['workers'][0]?.worker.terminate();
+    const err: unknown = await search.catch((e: unknown) => e);
+    expect(isCryptoError(err, 'WORKER_FAILED')).toBe(true);
+    await pool.scoreBlocks(blocks, query, outs);
+    const expected = new Uint32Array(blockScoreWords(1));
+    scoreBlock(engine, blocks[3]!, query, expected);
+    expect(outs[3]).toEqual(expected);
+  });
 });

@@ -51,7 +51,7 @@ t = performance.now();
 for (let v = 0; v < count; v++) {
   const ciphertext = encryptVector(engine, keys.publicKey, vectors.subarray(v * dim, (v + 1) * dim));
   const block = (blocks[v >> 7] ??= createBlock(engine, 1, dim, v >> 7));
-  addToBlock(block, ciphertext, v & 127);
+  addToBlock(engine, block, ciphertext, v & 127);
 }
 log(
   `Members: encrypted and the index stored ${count} memories in ${((performance.now() - t) / 1000).toFixed(2)} s`,

@@ -49,7 +49,7 @@ async function build(req: BuildRequest): Promise<void> {
     const end = Math.min(req.count, start + perBlock);
     for (let v = start; v < end; v++) {
       const ct = encryptVector(engine, publicKey, req.vectors.subarray(v * req.dim, (v + 1) * req.dim));
-      addToBlock(block, ct, v - start);
+      addToBlock(engine, block, ct, v - start);
     }
     await send({ blockId, occupied: block.occupied, data: block.data.slice() });
     // The child's kernel memory only grows; reuse is not worth it for a one-shot build.

@@ -48,6 +48,7 @@ export function measureEncryptedQuery(options: {
   for (let v = 0; v < options.realCount; v++) {
     const block = (real[v >> 7] ??= createBlock(engine, paramSetId, dim, v >> 7));
     addToBlock(
+      engine,
       block,
       encryptVector(engine, keys.publicKey, options.vectors.subarray(v * dim, (v + 1) * dim)),
       v & 127,

@@ -47,7 +47,7 @@ export function measureInsert(
     // Reuse one block: only the add's cost matters here, not the block's contents.
     if (slot === 0) block.occupied.fill(0);
     const t3 = performance.now();
-    addToBlock(block, ct, slot);
+    addToBlock(engine, block, ct, slot);
     const t4 = performance.now();
     uploadBytes = wire.length;
     if (i === 0) uploadBytesUnpacked = serializeEncryptedVector(ct, { packed: false }).length;

@@ -10,7 +10,8 @@
  * - Lazy reduction: intermediate NTT values are kept in [0, k·p) with k tracked below; every kernel output
  *   is brought into [0, p), so results equal the JS reference bit for bit (a residue has one canonical form).
  * Every kernel is branch-free on data (SIMD min_u for conditional subtraction), except `fold_dot`'s
- * i64.rem_u, which only ever sees public server-side data.
+ * i64.rem_u and `block_acc`'s i64.div_u, which only ever see public server-side data, and `ternary`'s
+ * rejection of the byte 255, whose position is independent of the accepted values.
  */
 import { Buffer } from 'node:buffer';
 import { writeFileSync } from 'node:fs';
@@ -94,10 +95,11 @@ const EVEN32 = [0, 2, 4, 6];
 const ODD32 = [1, 3, 5, 7];
 
 class Func {
-  constructor(name, params, comment) {
+  constructor(name, params, comment, result = null) {
     this.name = name;
     this.params = params;
     this.comment = comment;
+    this.result = result;
     this.locals = [];
     this.declared = new Map(params.map((p) => [p, 'i32']));
     this.lines = [];
@@ -142,7 +144,7 @@ class Func {
   text() {
     const head = [`  ;; ${this.comment}`, `  (func $${this.name} (export "${this.name}")`];
     const params = this.params.map((p) => `(param $${p} i32)`).join(' ');
-    head.push(`    ${params}`);
+    head.push(`    ${params}${this.result === null ? '' : ` (result ${this.result})`}`);
     for (const [n, t] of this.locals) head.push(`    (local $${n} ${t})`);
     return [...head, ...this.lines, '  )'].join('\n');
   }
@@ -208,13 +210,12 @@ const cascadeConstants = (bound) => {
 // 2p per stage (u + v, u + 2p − v with v ∈ [0, 2p)); inputs in [0, p) end below 25p after 12 stages, under
 // 2^31 for p < 2^26, and are reduced once at the end. Inverse (Gentleman–Sande) keeps [0, 2p) (Harvey).
 
-function fwdButterfly(f, uPtr, uOff, vPtr, vOff, W, WS) {
-  f.declare('v128', 'U', 'X', 'V');
-  f.set('U', load(uPtr, uOff));
-  f.set('X', load(vPtr, vOff));
-  shoup(f, 'V', 'X', W, WS);
-  f.store(uPtr, uOff, op('i32x4.add', get('U'), get('V')));
-  f.store(vPtr, vOff, op('i32x4.sub', op('i32x4.add', get('U'), get('P2')), get('V')));
+/** Forward butterfly on two v128 locals: v ← u + 2p − w·v, u ← u + w·v (w·v in [0, 2p) by Shoup). */
+function fwdButterflyOn(f, u, v, W, WS) {
+  f.declare('v128', 'T');
+  shoup(f, 'T', v, W, WS);
+  f.set(v, op('i32x4.sub', op('i32x4.add', get(u), get('P2')), get('T')));
+  f.set(u, op('i32x4.add', get(u), get('T')));
 }
 
 function invButterfly(f, uPtr, uOff, vPtr, vOff, W, WS) {
@@ -242,12 +243,7 @@ function invLastButterfly(f, uPtr, uOff, vPtr, vOff) {
 }
 
 /** Butterflies on registers (the fused t=2 / t=1 passes): U, V in, U, V out. */
-function fwdButterflyRegs(f, W, WS) {
-  f.declare('v128', 'X');
-  shoup(f, 'X', 'V', W, WS);
-  f.set('V', op('i32x4.sub', op('i32x4.add', get('U'), get('P2')), get('X')));
-  f.set('U', op('i32x4.add', get('U'), get('X')));
-}
+const fwdButterflyRegs = (f, W, WS) => fwdButterflyOn(f, 'U', 'V', W, WS);
 
 function invButterflyRegs(f, W, WS) {
   f.declare('v128', 'X');
@@ -346,6 +342,58 @@ function invFirstTwo(f, ptr, off, tw1Ptr, t1Off, tw2Ptr, t2Off) {
   f.store(ptr, off + 16, shuf32([2, 3, 6, 7], get('U'), get('V')));
 }
 
+/**
+ * Forward stages t and t/2 in one pass: per block of 2t elements, each quadruple (j, j+t/2, j+t, j+3t/2)
+ * goes through stage t (the block's twiddle) and then stage t/2 (the twiddles of its two halves) in
+ * registers, so every element is loaded and stored once per two stages (measured ~6% faster than single
+ * stages; the Shoup products dominate either way). Same lazy bound as two stages.
+ */
+function emitFwdStagePair(f, { n, t, label }) {
+  const h = t / 2;
+  const hv = h / 4; // vectors per quarter block
+  const base = n / (2 * t); // stage t uses twiddle base+i for block i; stage t/2 uses 2·base+2i and +1
+  f.declare('i32', 'pb', 'tw', 'tw2', 'pj', 'pend', 'aend');
+  f.declare('v128', 'W', 'WS', 'WA', 'WSA', 'WB', 'WSB', 'X0', 'X1', 'X2', 'X3');
+  const quad = (ptr, off) => {
+    const at = (k) => off + 4 * h * k;
+    for (let k = 0; k < 4; k++) f.set(`X${k}`, load(ptr, at(k)));
+    fwdButterflyOn(f, 'X0', 'X2', 'W', 'WS');
+    fwdButterflyOn(f, 'X1', 'X3', 'W', 'WS');
+    fwdButterflyOn(f, 'X0', 'X1', 'WA', 'WSA');
+    fwdButterflyOn(f, 'X2', 'X3', 'WB', 'WSB');
+    for (let k = 0; k < 4; k++) f.store(ptr, at(k), get(`X${k}`));
+  };
+  f.emit(`;; stages t=${t} and t=${h}`);
+  f.set('pb', get('a'));
+  f.set('aend', add32(get('a'), 4 * n));
+  f.set('tw', add32(get('tbl'), TW('psi') + 4 * base));
+  f.set('tw2', add32(get('tbl'), TW('psi') + 8 * base));
+  f.open(`(loop $${label}`);
+  f.set('W', splat32(get('tw')));
+  f.set('WS', splat32(get('tw'), SH));
+  f.set('WA', splat32(get('tw2')));
+  f.set('WSA', splat32(get('tw2'), SH));
+  f.set('WB', splat32(get('tw2'), 4));
+  f.set('WSB', splat32(get('tw2'), 4 + SH));
+  if (hv === 1) {
+    quad(get('pb'), 0);
+  } else {
+    f.set('pj', get('pb'));
+    f.set('pend', add32(get('pb'), 4 * h));
+    f.open(`(loop $${label}_j`);
+    quad(get('pj'), 0);
+    quad(get('pj'), 16);
+    f.set('pj', add32(get('pj'), 32));
+    f.emit(`(br_if $${label}_j (i32.lt_u ${get('pj')} ${get('pend')}))`);
+    f.close();
+  }
+  f.set('pb', add32(get('pb'), 8 * t));
+  f.set('tw', add32(get('tw'), 4));
+  f.set('tw2', add32(get('tw2'), 8));
+  f.emit(`(br_if $${label} (i32.lt_u ${get('pb')} ${get('aend')}))`);
+  f.close();
+}
+
 function nttForward() {
   const f = new Func(
     'ntt_fwd',
@@ -353,12 +401,12 @@ function nttForward() {
     'forward 4096-point negacyclic NTT in place (natural → bit-reversed)',
   );
   const stages = Math.log2(N);
-  const bound = 1 + 2 * stages; // in units of p, see the note above fwdButterfly
+  const bound = 1 + 2 * stages; // in units of p, see the note above fwdButterflyOn
   if (bound * 2 ** MAX_P_BITS >= 2 ** 31) throw new Error('lazy forward NTT bound overflows');
   setModulusConstants(f, 'tbl', cascadeConstants(bound));
-  for (let t = N / 2; t >= 4; t >>= 1) {
-    emitStage(f, { n: N, t, twOff: TW('psi'), butterfly: fwdButterfly, label: `f${t}` });
-  }
+  // Stages n/2 … 4 in pairs, then t=2 and t=1 fused below: needs an even number of stages.
+  if (stages % 2 !== 0) throw new Error('paired forward stages need log2(n) even');
+  for (let t = N / 2; t >= 8; t >>= 2) emitFwdStagePair(f, { n: N, t, label: `f${t}` });
   f.declare('i32', 'tw1');
   f.emit(';; stages t=2 and t=1 fused, 16 elements per iteration');
   f.set('pb', get('a'));
@@ -666,6 +714,198 @@ function mulAdd() {
   return f;
 }
 
+/**
+ * Block insert: region[off(c, j)] = (region[off(c, j)] + src[j·stride + c]·row[c/32]) mod p. Per group of
+ * 32 slots, chunk by chunk: chunk j's 128 source bytes are contiguous, its 8 quads in the region are
+ * chunks·16 bytes apart (the group's chunks·128 bytes stay in L1). Walking quads across chunks instead
+ * would read 12+ streams 16 KiB apart, which alias in L1 (measured 3× slower). The row (the slot's
+ * shift, negated for a delete) is public, so its Shoup constants come from i64.div_u, one per group.
+ */
+function blockAccumulate() {
+  const f = new Func(
+    'block_acc',
+    ['region', 'src', 'stride', 'chunks', 'row', 'tbl'],
+    'region[off(c, j)] = (region[off(c, j)] + src[j·stride + c]·row[c/32]) mod p, block layout',
+  );
+  f.declare('i32', 'p', 'w', 'end', 'cs', 'gend', 'pj', 'pq', 'ps');
+  f.declare('i64', 'p64');
+  f.declare('v128', 'P', 'W', 'WS', 'X', 'V');
+  f.set('p', `(i32.load ${get('tbl')})`);
+  f.set('P', op('i32x4.splat', get('p')));
+  f.set('p64', `(i64.extend_i32_u ${get('p')})`);
+  f.set('end', op('i32.add', get('region'), op('i32.shl', get('chunks'), i32c(Math.log2(4 * N)))));
+  f.set('cs', op('i32.shl', get('chunks'), i32c(4)));
+  f.open('(loop $group');
+  f.set('w', `(i32.load ${get('row')})`);
+  f.set('W', op('i32x4.splat', get('w')));
+  f.set(
+    'WS',
+    op(
+      'i32x4.splat',
+      `(i32.wrap_i64 (i64.div_u (i64.shl (i64.extend_i32_u ${get('w')}) (i64.const 32)) ${get('p64')}))`,
+    ),
+  );
+  f.set('pj', get('region'));
+  f.set('ps', get('src'));
+  f.set('gend', op('i32.add', get('region'), get('cs')));
+  f.open('(loop $chunk');
+  f.set('pq', get('pj'));
+  for (let k = 0; k < 8; k++) {
+    f.set('X', load(get('ps'), 16 * k));
+    shoup(f, 'V', 'X', 'W', 'WS');
+    f.set('V', op('i32x4.add', load(get('pq')), condSub(get('V'), get('P'))));
+    f.store(get('pq'), 0, condSub(get('V'), get('P')));
+    if (k < 7) f.set('pq', op('i32.add', get('pq'), get('cs')));
+  }
+  f.set('ps', op('i32.add', get('ps'), get('stride')));
+  f.set('pj', add32(get('pj'), 16));
+  f.emit(`(br_if $chunk (i32.lt_u ${get('pj')} ${get('gend')}))`);
+  f.close();
+  f.set('region', op('i32.add', get('region'), op('i32.shl', get('cs'), i32c(3))));
+  f.set('src', add32(get('src'), 128));
+  f.set('row', add32(get('row'), 4));
+  f.emit(`(br_if $group (i32.lt_u ${get('region')} ${get('end')}))`);
+  f.close();
+  return f;
+}
+
+/**
+ * Ternary rejection sampling: scans `len` bytes, writing b mod 3 − 1 for each byte b ≠ 255 into the i32
+ * array `out` from index `start` until `count` are filled; returns the new fill index. Values are
+ * computed without branches ((b·171) >> 9 = ⌊b/3⌋); the only branches and store positions depend on
+ * where rejected bytes are, which is independent of the accepted values (as in the JS reference).
+ */
+function ternary() {
+  const f = new Func(
+    'ternary',
+    ['bytes', 'len', 'out', 'start', 'count'],
+    'out[i++] = b mod 3 − 1 for bytes b ≠ 255 until i = count; returns i',
+    'i32',
+  );
+  f.declare('i32', 'pb', 'bend', 'po', 'oend', 'b', 'ok');
+  f.declare('v128', 'B', 'X', 'C171', 'C3', 'C1');
+  f.set('C171', op('i16x8.splat', i32c(171)));
+  f.set('C3', op('i16x8.splat', i32c(3)));
+  f.set('C1', op('i16x8.splat', i32c(1)));
+  f.set('pb', get('bytes'));
+  f.set('bend', op('i32.add', get('bytes'), get('len')));
+  f.set('po', op('i32.add', get('out'), op('i32.shl', get('start'), i32c(2))));
+  f.set('oend', op('i32.add', get('out'), op('i32.shl', get('count'), i32c(2))));
+  f.open('(block $done');
+  f.open('(loop $byte');
+  f.emit(`(br_if $done (i32.ge_u ${get('po')} ${get('oend')}))`);
+  f.emit(`(br_if $done (i32.ge_u ${get('pb')} ${get('bend')}))`);
+  // 16 bytes at once when there is room and none of them is rejected (~94% of the time).
+  f.open(
+    `(if (i32.and (i32.le_u ${add32(get('pb'), 16)} ${get('bend')}) (i32.le_u ${add32(get('po'), 64)} ${get('oend')}))`,
+  );
+  f.open('(then');
+  f.set('B', load(get('pb')));
+  f.open(`(if (i8x16.all_true (i8x16.ne ${get('B')} (i8x16.splat (i32.const 255))))`);
+  f.open('(then');
+  for (const [h, half] of [
+    [0, 'low'],
+    [1, 'high'],
+  ]) {
+    f.set('X', op(`i16x8.extend_${half}_i8x16_u`, get('B')));
+    const q = op('i16x8.shr_u', op('i16x8.mul', get('X'), get('C171')), i32c(9));
+    f.set('X', op('i16x8.sub', op('i16x8.sub', get('X'), op('i16x8.mul', q, get('C3'))), get('C1')));
+    f.store(get('po'), 32 * h, op('i32x4.extend_low_i16x8_s', get('X')));
+    f.store(get('po'), 32 * h + 16, op('i32x4.extend_high_i16x8_s', get('X')));
+  }
+  f.set('pb', add32(get('pb'), 16));
+  f.set('po', add32(get('po'), 64));
+  f.emit('(br $byte)');
+  f.close();
+  f.close();
+  f.close();
+  f.close();
+  // One byte: a rejected byte leaves out[i] as it was (select, not a branch) and does not advance i.
+  f.set('b', `(i32.load8_u ${get('pb')})`);
+  f.set('ok', `(i32.ne ${get('b')} (i32.const 255))`);
+  const q = `(i32.shr_u (i32.mul ${get('b')} (i32.const 171)) (i32.const 9))`;
+  const v = `(i32.sub (i32.sub ${get('b')} (i32.mul ${q} (i32.const 3))) (i32.const 1))`;
+  f.emit(`(i32.store ${get('po')} (select ${v} (i32.load ${get('po')}) ${get('ok')}))`);
+  f.set('po', op('i32.add', get('po'), op('i32.shl', get('ok'), i32c(2))));
+  f.set('pb', add32(get('pb'), 1));
+  f.emit('(br $byte)');
+  f.close();
+  f.close();
+  f.emit(`(i32.shr_u (i32.sub ${get('po')} ${get('out')}) (i32.const 2))`);
+  return f;
+}
+
+/** Per-lane popcount of four u32 lanes: byte popcounts summed pairwise (no table, no branch). */
+const popcnt32 = (x) =>
+  op('i32x4.extadd_pairwise_i16x8_u', op('i16x8.extadd_pairwise_i8x16_u', op('i8x16.popcnt', x)));
+
+/**
+ * CBD: out[i] = popcount(a & mask) − popcount(b & mask) as i32 for i < count, with a, b the words at
+ * bytes + 8i and bytes + 8i + 4 (any alignment: v128.load and i32.load need none).
+ */
+function cbd() {
+  const f = new Func(
+    'cbd',
+    ['bytes', 'mask', 'out', 'count'],
+    'out[i] = popcount(word 2i & mask) − popcount(word 2i+1 & mask), i < count, words at any alignment',
+  );
+  f.declare('i32', 'oend', 'vend');
+  f.declare('v128', 'M', 'A', 'B');
+  f.set('M', op('i32x4.splat', get('mask')));
+  f.set('oend', op('i32.add', get('out'), op('i32.shl', get('count'), i32c(2))));
+  f.set('vend', op('i32.add', get('out'), op('i32.shl', op('i32.and', get('count'), i32c(-4)), i32c(2))));
+  f.open('(block $vdone');
+  f.emit(`(br_if $vdone (i32.ge_u ${get('out')} ${get('vend')}))`);
+  f.open('(loop $vec');
+  f.set('A', popcnt32(op('v128.and', load(get('bytes')), get('M'))));
+  f.set('B', popcnt32(op('v128.and', load(get('bytes'), 16), get('M'))));
+  f.store(
+    get('out'),
+    0,
+    op('i32x4.sub', shuf32(EVEN32, get('A'), get('B')), shuf32(ODD32, get('A'), get('B'))),
+  );
+  f.set('bytes', add32(get('bytes'), 32));
+  f.set('out', add32(get('out'), 16));
+  f.emit(`(br_if $vec (i32.lt_u ${get('out')} ${get('vend')}))`);
+  f.close();
+  f.close();
+  f.open('(block $done');
+  f.open('(loop $tail');
+  f.emit(`(br_if $done (i32.ge_u ${get('out')} ${get('oend')}))`);
+  const pc = (off) =>
+    `(i32.popcnt (i32.and (i32.load${off ? ` offset=${off}` : ''} ${get('bytes')}) ${get('mask')}))`;
+  f.emit(`(i32.store ${get('out')} (i32.sub ${pc(0)} ${pc(4)}))`);
+  f.set('bytes', add32(get('bytes'), 8));
+  f.set('out', add32(get('out'), 4));
+  f.emit('(br $tail)');
+  f.close();
+  f.close();
+  return f;
+}
+
+/** Signed small integers (|x| < p, as i32) to residues: out = x + (p if x < 0), branch-free. */
+function smallToResidues() {
+  const f = new Func('small_res', ['src', 'tbl', 'out'], 'out[c] = src[c] mod p for i32 |src[c]| < p, c < n');
+  f.declare('i32', 'end');
+  f.declare('v128', 'P', 'X');
+  f.set('P', op('i32x4.splat', `(i32.load ${get('tbl')})`));
+  f.set('end', add32(get('out'), 4 * N));
+  f.open('(loop $vec');
+  for (let k = 0; k < 4; k++) {
+    f.set('X', load(get('src'), 16 * k));
+    f.store(
+      get('out'),
+      16 * k,
+      op('i32x4.add', get('X'), op('v128.and', op('i32x4.shr_s', get('X'), i32c(31)), get('P'))),
+    );
+  }
+  f.set('src', add32(get('src'), 64));
+  f.set('out', add32(get('out'), 64));
+  f.emit(`(br_if $vec (i32.lt_u ${get('out')} ${get('end')}))`);
+  f.close();
+  return f;
+}
+
 /** Plaintext baseline: 4 f32x4 accumulators over 16 floats per step, then 4 floats per step. */
 function dotF32() {
   const f = new Func(
@@ -728,6 +968,10 @@ export function generateWat() {
     macMont2(),
     foldAccumulate(),
     dotF32(),
+    blockAccumulate(),
+    ternary(),
+    cbd(),
+    smallToResidues(),
   ];
   return [
     ';; GENERATED by packages/crypto/scripts/build-kernels.mjs — do not edit; regenerate with `npm run build:wasm`.',

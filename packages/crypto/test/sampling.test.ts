@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { deterministicRandom, systemRandom } from '../src/random.js';
+import { createJsKernels } from '../src/kernels/js-kernels.js';
+import { deterministicRandom, systemRandom, type RandomSource } from '../src/random.js';
 import {
+  EncryptionNoise,
   popcount,
   RandomBytes,
   sampleCbd,
@@ -8,6 +10,7 @@ import {
   sampleUniform,
   toResidues,
 } from '../src/sampling.js';
+import { createWasmKernels } from '../src/wasm/wasm-kernels.js';
 
 /** Chi-square statistic of observed counts against equal expected counts. */
 function chiSquare(counts: number[]): number {
@@ -118,4 +121,58 @@ describe('samplers', () => {
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
   });
+});
+
+/** A deterministic stream where the byte 255 is common (`every` in 256 bytes on average are made 255). */
+function rejectionHeavy(seed: string, every: number): RandomSource {
+  const inner = deterministicRandom(seed);
+  const marks = deterministicRandom(`${seed}/marks`);
+  return {
+    fill(bytes: Uint8Array): void {
+      inner.fill(bytes);
+      const m = new Uint8Array(bytes.length);
+      marks.fill(m);
+      for (let i = 0; i < bytes.length; i++) if ((m[i] ?? 0) < every) bytes[i] = 255;
+    },
+  };
+}
+
+describe('EncryptionNoise', () => {
+  const n = 4096;
+  const eta = 21;
+  for (const kind of ['js', 'wasm'] as const) {
+    it(`samples what sampleTernary, sampleCbd, sampleCbd sample and leaves the stream where they do (${kind})`, () => {
+      const kernels = kind === 'js' ? createJsKernels() : createWasmKernels();
+      const noise = new EncryptionNoise(kernels, n);
+      // 0: the usual 1/256; more 255s force second and later ternary batches of odd lengths.
+      for (const [seed, every] of [
+        ['plain', 0],
+        ['often', 3],
+        ['very often', 6],
+        ['a quarter', 60],
+        ['most bytes', 160], // many batches: the buffer compacts
+      ] as const) {
+        const mine = new RandomBytes(rejectionHeavy(seed, every));
+        const ref = new RandomBytes(rejectionHeavy(seed, every));
+        for (let chunk = 0; chunk < 3; chunk++) {
+          noise.sample(mine, eta);
+          const u = new Int8Array(n);
+          const e0 = new Int8Array(n);
+          const e1 = new Int8Array(n);
+          sampleTernary(ref, u);
+          sampleCbd(ref, eta, e0);
+          sampleCbd(ref, eta, e1);
+          const context = `${seed} chunk ${chunk}`;
+          expect(Array.from(noise.u), context).toEqual(Array.from(u));
+          expect(Array.from(noise.e0), context).toEqual(Array.from(e0));
+          expect(Array.from(noise.e1), context).toEqual(Array.from(e1));
+        }
+        // The next bytes of both streams agree: nothing was drawn ahead and left unused.
+        expect(Array.from(mine.bytes(64)), seed).toEqual(Array.from(ref.bytes(64)));
+      }
+      noise.clear();
+      expect(noise.u.every((v) => v === 0) && noise.e0.every((v) => v === 0)).toBe(true);
+      expect(noise.e1.every((v) => v === 0)).toBe(true);
+    });
+  }
 });

@@ -30,6 +30,7 @@ function build(
   for (let v = 0; v < count; v++) {
     const block = (blocks[v >> 7] ??= createBlock(engine, paramSetId, dim, v >> 7));
     addToBlock(
+      engine,
       block,
       encryptVector(engine, keys.publicKey, vectors.subarray(v * dim, (v + 1) * dim)),
       v & 127,

@@ -30,7 +30,7 @@ function buildIndex(engine: Engine, paramSetId: number, count: number, dim: numb
     const b = Math.floor(v / perBlock);
     const block = (blocks[b] ??= createBlock(engine, paramSetId, dim, b));
     const ct = encryptVector(engine, keys.publicKey, vectors.subarray(v * dim, (v + 1) * dim));
-    addToBlock(block, ct, v % perBlock);
+    addToBlock(engine, block, ct, v % perBlock);
   }
   return { engine, keys, blocks, vectors, count, dim };
 }
@@ -126,9 +126,9 @@ describe.each(KERNEL_KINDS)('encrypted search (%s kernels)', (kind) => {
     // insert a known ciphertext into a free slot, then delete it.
     const extra = encryptVector(engine, f.keys.publicKey, query);
     const slot = firstFreeSlot(f.blocks[0]!);
-    addToBlock(f.blocks[0]!, extra, slot);
+    addToBlock(engine, f.blocks[0]!, extra, slot);
     expect(Math.abs((decryptAll(f, search(f, query))[slot] ?? 0) - 1)).toBeLessThan(5e-5);
-    subtractFromBlock(f.blocks[0]!, extra, slot);
+    subtractFromBlock(engine, f.blocks[0]!, extra, slot);
     const after = decryptAll(f, search(f, query));
     expect(Math.abs(after[slot] ?? 1)).toBeLessThan(5e-5);
     for (let v = 0; v < 4; v++) expect(Math.abs((after[v] ?? 0) - (before[v] ?? 0))).toBeLessThan(5e-5);
@@ -141,7 +141,7 @@ describe.each(KERNEL_KINDS)('encrypted search (%s kernels)', (kind) => {
     expect(
       isCryptoError(
         caught(() => {
-          addToBlock(f.blocks[0]!, ct, 0);
+          addToBlock(engine, f.blocks[0]!, ct, 0);
         }),
         'INVALID_INDEX',
       ),
@@ -149,7 +149,7 @@ describe.each(KERNEL_KINDS)('encrypted search (%s kernels)', (kind) => {
     expect(
       isCryptoError(
         caught(() => {
-          subtractFromBlock(f.blocks[0]!, ct, 5);
+          subtractFromBlock(engine, f.blocks[0]!, ct, 5);
         }),
         'INVALID_INDEX',
       ),
@@ -157,7 +157,7 @@ describe.each(KERNEL_KINDS)('encrypted search (%s kernels)', (kind) => {
     expect(
       isCryptoError(
         caught(() => {
-          addToBlock(f.blocks[0]!, ct, 128);
+          addToBlock(engine, f.blocks[0]!, ct, 128);
         }),
         'INVALID_INDEX',
       ),

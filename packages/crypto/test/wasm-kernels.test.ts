@@ -6,7 +6,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CryptoError } from '../src/errors.js';
 import { createJsKernels } from '../src/kernels/js-kernels.js';
 import type { Kernels } from '../src/kernels/types.js';
+import { layoutOffset } from '../src/layout.js';
 import { PARAM_SETS } from '../src/params.js';
+import { cbdFromWords, int32View } from '../src/sampling.js';
 import { allPrimeTables, type PrimeTables } from '../src/tables.js';
 import { KERNEL_LAYOUT, KERNELS_WASM_BASE64 } from '../src/wasm/kernels-wasm.js';
 import { compileKernelModule, createWasmKernels, type WasmKernels } from '../src/wasm/wasm-kernels.js';
@@ -75,6 +77,42 @@ function primeAt(i: number): PrimeTables {
 
 let seedCounter = 0;
 const nextSeed = (): number => RUN_SEED + seedCounter++;
+
+/** Random bytes where the byte 255 (rejected by ternary sampling) has probability `p255`. */
+function bytesWith255(length: number, p255: number, seed: number): Uint8Array {
+  const next = rng(seed);
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = next() / 2 ** 32 < p255 ? 255 : next() & 0xff;
+  return out;
+}
+
+/** A byte array (or an Int32Array) with the same contents in kernel memory, at a byte offset ≡ `shift` mod 16. */
+function placeBytes(k: WasmKernels, src: Uint8Array, where: Where, shift = 0): Uint8Array {
+  if (where === 'outside') {
+    const raw = new Uint8Array(src.length + shift);
+    raw.set(src, shift);
+    return raw.subarray(shift);
+  }
+  const raw = k.allocU32(Math.ceil((src.length + shift) / 4));
+  const view = new Uint8Array(raw.buffer, raw.byteOffset + shift, src.length);
+  view.set(src);
+  return view;
+}
+
+function placeI32(k: WasmKernels, src: Int32Array, where: Where): Int32Array {
+  if (where === 'outside') return src.slice();
+  const a = int32View(k.allocU32(src.length));
+  a.set(src);
+  return a;
+}
+
+function expectSameI32(actual: Int32Array, expected: Int32Array, context: string): void {
+  expectSame(
+    new Uint32Array(actual.buffer, actual.byteOffset, actual.length),
+    new Uint32Array(expected.buffer, expected.byteOffset, expected.length),
+    context,
+  );
+}
 
 describe('WASM kernels agree with the JS reference bit for bit', () => {
   for (const { name, t } of PRIMES) {
@@ -202,6 +240,169 @@ describe('WASM kernels agree with the JS reference bit for bit', () => {
     });
   }
 
+  for (const { name, t } of PRIMES) {
+    describe(`${name} (insert path)`, () => {
+      it('blockAccumulate matches the reference and the definition for 1, 12 and 64 chunks, any stride', () => {
+        const p = t.p;
+        const cases: { chunks: number; stride: number; fill: Fill; where: Where; srcWhere: Where }[] = [
+          { chunks: 12, stride: 4 * N, fill: 'random', where: 'inside', srcWhere: 'outside' },
+          { chunks: 12, stride: 4 * N, fill: 'random', where: 'inside', srcWhere: 'inside' },
+          { chunks: 12, stride: 6 * N, fill: 'max', where: 'inside', srcWhere: 'outside' },
+          { chunks: 1, stride: N, fill: 'random', where: 'outside', srcWhere: 'outside' },
+          { chunks: 64, stride: N, fill: 'random', where: 'inside', srcWhere: 'inside' },
+          { chunks: 3, stride: N + 4, fill: 'max', where: 'outside', srcWhere: 'inside' },
+        ];
+        for (const { chunks, stride, fill, where, srcWhere } of cases) {
+          const context = `blockAccumulate J=${chunks} stride=${stride} ${fill} region ${where} src ${srcWhere}`;
+          const region = residues(chunks * N, p, fill, nextSeed());
+          const src = residues((chunks - 1) * stride + N, p, fill, nextSeed());
+          const row = residues(GROUPS, p, fill, nextSeed());
+          // Extreme multipliers: 0, 1 and p - 1 (a negated 1).
+          row[0] = 0;
+          row[1] = 1;
+          row[2] = p - 1;
+          const expected = region.slice();
+          js.blockAccumulate(expected, src, stride, chunks, row, t);
+          const got = place(wasm, region, where);
+          wasm.blockAccumulate(
+            got,
+            place(wasm, src, srcWhere),
+            stride,
+            chunks,
+            place(wasm, row, 'inside'),
+            t,
+          );
+          expectSame(got, expected, context);
+          // The definition, on a sample of slots (the reference itself is under test here).
+          for (let c = 0; c < N; c += 37) {
+            for (let j = 0; j < chunks; j += 5) {
+              const o = layoutOffset(c, j, chunks);
+              const product = ((src[j * stride + c] ?? 0) * (row[c >>> 5] ?? 0)) % p;
+              expect(expected[o], `${context} c=${c} j=${j}`).toBe(((region[o] ?? 0) + product) % p);
+            }
+          }
+        }
+      });
+
+      it('blockAccumulate with a negated row undoes itself', () => {
+        const chunks = 12;
+        const region = place(wasm, residues(chunks * N, t.p, 'random', nextSeed()), 'inside');
+        const before = region.slice();
+        const src = residues(chunks * 4 * N, t.p, 'random', nextSeed());
+        const row = residues(GROUPS, t.p, 'random', nextSeed());
+        const negated = row.map((w) => (t.p - w) % t.p);
+        wasm.blockAccumulate(region, src, 4 * N, chunks, row, t);
+        wasm.blockAccumulate(region, src, 4 * N, chunks, negated, t);
+        expectSame(region, before, 'add then subtract');
+      });
+
+      it('smallToResidues maps every small value, including ±(p - 1), into [0, p)', () => {
+        const p = t.p;
+        const next = rng(nextSeed());
+        const src = new Int32Array(N);
+        for (let i = 0; i < N; i++)
+          src[i] = i % 3 === 0 ? (next() % 43) - 21 : (next() % (2 * p - 1)) - (p - 1);
+        src.set([0, 1, -1, p - 1, -(p - 1), 21, -21], 0);
+        for (const where of WHERE) {
+          const expected = new Uint32Array(N);
+          js.smallToResidues(src, t, expected);
+          const out = place(wasm, new Uint32Array(N), where);
+          wasm.smallToResidues(placeI32(wasm, src, where), t, out);
+          expectSame(out, expected, `smallToResidues ${where}`);
+          for (let i = 0; i < N; i++) {
+            const x = src[i] ?? 0;
+            if (expected[i] !== (x < 0 ? x + p : x))
+              throw new Error(`smallToResidues(${x}) = ${expected[i]}`);
+          }
+        }
+      });
+    });
+  }
+
+  it('ternaryFromBytes fills like the reference for any batch length, start and rejection rate', () => {
+    const cases: { count: number; len: number; start: number; p255: number }[] = [
+      { count: N, len: N + 16, start: 0, p255: 1 / 256 },
+      { count: N, len: N + 16, start: 0, p255: 0.02 }, // runs out of bytes: a second batch follows
+      { count: N, len: 40, start: 4070, p255: 0.3 },
+      { count: N, len: N + 16, start: 0, p255: 0 },
+      { count: N, len: 1000, start: 0, p255: 1 }, // every byte rejected
+      { count: N, len: 0, start: 17, p255: 0 },
+      { count: N, len: 64, start: N, p255: 0 }, // already full
+      { count: 100, len: 117, start: 3, p255: 0.1 },
+      { count: 17, len: 200, start: 0, p255: 0.05 },
+      { count: 5, len: 3, start: 0, p255: 0 },
+    ];
+    for (const { count, len, start, p255 } of cases) {
+      for (const where of WHERE) {
+        for (const shift of [0, 1, 3]) {
+          const context = `ternary count=${count} len=${len} start=${start} p255=${p255} ${where} +${shift}`;
+          const bytes = bytesWith255(len, p255, nextSeed());
+          if (len > 0 && p255 === 0) bytes[len - 1] = 254; // the largest accepted byte
+          // Entries before `start` (and unfilled ones) must be left alone: start from a marker.
+          const initial = new Int32Array(count).fill(7);
+          const expected = initial.slice();
+          const filled = js.ternaryFromBytes(bytes, expected, start);
+          const out = placeI32(wasm, initial, where);
+          expect(wasm.ternaryFromBytes(placeBytes(wasm, bytes, where, shift), out, start), context).toBe(
+            filled,
+          );
+          expectSameI32(out, expected, context);
+        }
+      }
+    }
+  });
+
+  it('ternaryFromBytes maps every accepted byte value to b mod 3 - 1', () => {
+    const bytes = Uint8Array.from({ length: 256 }, (_, b) => b);
+    for (const where of WHERE) {
+      const out = placeI32(wasm, new Int32Array(255), where);
+      expect(wasm.ternaryFromBytes(placeBytes(wasm, bytes, where), out, 0)).toBe(255);
+      expect(Array.from(out)).toEqual(Array.from({ length: 255 }, (_, b) => (b % 3) - 1));
+    }
+  });
+
+  it('cbdFromBytes matches the reference for every η, any alignment, and extreme words', () => {
+    for (const eta of [1, 2, 20, 21, 31, 32]) {
+      for (const [count, fill] of [
+        [N, 'random'],
+        [N, 'ones'],
+        [N, 'zeros'],
+        [7, 'random'],
+        [0, 'random'],
+      ] as const) {
+        const next = rng(nextSeed());
+        const bytes = new Uint8Array(8 * count);
+        if (fill === 'random') for (let i = 0; i < bytes.length; i++) bytes[i] = next() & 0xff;
+        if (fill === 'ones') bytes.fill(0xff);
+        // Alternate all-ones and all-zero words: extremes ±η.
+        if (fill === 'random' && count > 2)
+          bytes.fill(0xff, 0, 4).fill(0, 4, 8).fill(0, 8, 12).fill(0xff, 12, 16);
+        const expected = new Int32Array(count);
+        js.cbdFromBytes(bytes, eta, expected);
+        const viaWords = new Int32Array(count);
+        cbdFromWords(new Uint32Array(bytes.slice().buffer), eta, viaWords);
+        expectSameI32(expected, viaWords, `cbd η=${eta} reference from bytes and from words`);
+        for (const where of WHERE) {
+          for (const shift of [0, 1, 2, 3]) {
+            const context = `cbd η=${eta} count=${count} ${fill} ${where} +${shift}`;
+            const out = placeI32(wasm, new Int32Array(count), where);
+            wasm.cbdFromBytes(placeBytes(wasm, bytes, where, shift), eta, out);
+            expectSameI32(out, expected, context);
+            // The JS reference reads unaligned bytes the same way.
+            const jsOut = new Int32Array(count);
+            js.cbdFromBytes(placeBytes(wasm, bytes, 'outside', shift), eta, jsOut);
+            expectSameI32(jsOut, expected, `${context} (js unaligned)`);
+          }
+        }
+        if (count >= 4 && fill === 'random') {
+          expect(expected[0]).toBe(eta);
+          expect(expected[1]).toBe(-eta);
+        }
+        if (fill === 'ones' || fill === 'zeros') expect(expected.every((v) => v === 0)).toBe(true);
+      }
+    }
+  });
+
   it('the forward then inverse NTT returns the input for every prime', () => {
     for (const { name, t } of PRIMES) {
       const src = residues(N, t.p, 'random', nextSeed());
@@ -259,6 +460,8 @@ describe('worker-side instances on the same shared memory', () => {
     const poly = inMemory(chunks * N);
     const q = inMemory(chunks * N);
     const y = inMemory(GROUPS);
+    const small = int32View(inMemory(N));
+    for (let i = 0; i < N; i++) small[i] = (i % 43) - 21;
     type Run = (k: Kernels, out: Uint32Array) => void;
     const runs: [string, number, Run][] = [
       [
@@ -318,6 +521,40 @@ describe('worker-side instances on the same shared memory', () => {
         GROUPS,
         (k, out) => {
           k.foldAccumulate(y, a, b, t, out);
+        },
+      ],
+      [
+        'blockAccumulate',
+        chunks * N,
+        (k, out) => {
+          out.set(poly);
+          k.blockAccumulate(out, q, N, chunks, y, t);
+        },
+      ],
+      [
+        'smallToResidues',
+        N,
+        (k, out) => {
+          k.smallToResidues(small, t, out);
+        },
+      ],
+      [
+        'cbdFromBytes',
+        N,
+        (k, out) => {
+          k.cbdFromBytes(new Uint8Array(q.buffer, q.byteOffset + 1, 8 * N), 21, int32View(out));
+        },
+      ],
+      [
+        'ternaryFromBytes',
+        N,
+        (k, out) => {
+          const filled = k.ternaryFromBytes(
+            new Uint8Array(q.buffer, q.byteOffset + 3, N + 16),
+            int32View(out),
+            0,
+          );
+          out[0] = filled;
         },
       ],
     ];
@@ -455,6 +692,33 @@ describe('kernel memory', () => {
       },
       () => {
         wasm.ensureTables({ ...t, n: 2048 });
+      },
+      () => {
+        wasm.blockAccumulate(poly, poly, 0, 3, out, t);
+      },
+      () => {
+        wasm.blockAccumulate(poly, poly, 0, 0, out, t);
+      },
+      () => {
+        wasm.blockAccumulate(poly, poly, N, 2, new Uint32Array(GROUPS - 1), t);
+      },
+      () => {
+        wasm.blockAccumulate(poly, poly, -1, 1, out, t);
+      },
+      () => {
+        wasm.ternaryFromBytes(new Uint8Array(8), new Int32Array(4), 5);
+      },
+      () => {
+        wasm.cbdFromBytes(new Uint8Array(8 * 4), 33, new Int32Array(4));
+      },
+      () => {
+        wasm.cbdFromBytes(new Uint8Array(8 * 4), 0, new Int32Array(4));
+      },
+      () => {
+        wasm.cbdFromBytes(new Uint8Array(8 * 4 - 1), 21, new Int32Array(4));
+      },
+      () => {
+        wasm.smallToResidues(new Int32Array(N - 1), t, out);
       },
     ];
     for (const [i, run] of cases.entries()) expect(run, `case ${i}`).toThrow(RangeError);

@@ -1,13 +1,15 @@
 import { layoutOffset } from '../layout.js';
 import { invMod, mulModCt } from '../modarith.js';
+import { cbdFromBytes, ternaryFromBytes } from '../sampling.js';
 import type { PrimeTables } from '../tables.js';
 import type { Kernels } from './types.js';
 
 /**
  * Pure-JS reference kernels: the ground truth the WASM kernels are checked against bit for bit, and the
  * fallback where WebAssembly SIMD is unavailable. Every residue product is < 2^52, exact in a float64.
- * Kernels that touch secret-derived data (NTTs, mulAdd, foldAccumulate) use branchless, fmod-free
- * arithmetic; the server-side scoring kernels work on public data only and use plain `%`.
+ * Kernels that touch secret-derived data (NTTs, mulAdd, foldAccumulate, the samplers of sampling.ts)
+ * use branchless, fmod-free arithmetic; the server-side scoring kernels work on public data only and
+ * use plain `%`.
  * Montgomery outputs are computed as (Σ mod p)·(2^32)^-1 mod p, the same residue WASM produces.
  */
 export function createJsKernels(): Kernels {
@@ -24,6 +26,10 @@ export function createJsKernels(): Kernels {
     macMont2,
     foldAccumulate,
     dotF32,
+    blockAccumulate,
+    ternaryFromBytes,
+    cbdFromBytes,
+    smallToResidues,
   };
 }
 
@@ -176,6 +182,49 @@ function dotF32(db: Float32Array, q: Float32Array, dim: number, count: number, o
       s3 = Math.fround(s3 + Math.fround((db[base + d + 3] ?? 0) * (q[d + 3] ?? 0)));
     }
     out[v] = Math.fround(Math.fround(s0 + s1) + Math.fround(s2 + s3));
+  }
+}
+
+function blockAccumulate(
+  region: Uint32Array,
+  src: Uint32Array,
+  srcStride: number,
+  chunks: number,
+  row: Uint32Array,
+  t: PrimeTables,
+): void {
+  const p = t.p;
+  const groups = t.n / 32;
+  // Walk the region in storage order: [group g][quad k][chunk j][lane l], slot c = 32g+4k+l.
+  let o = 0;
+  for (let g = 0; g < groups; g++) {
+    const w = row[g] ?? 0;
+    const wOverP = w / p;
+    for (let k = 0; k < 8; k++) {
+      for (let j = 0; j < chunks; j++) {
+        const base = j * srcStride + 32 * g + 4 * k;
+        for (let l = 0; l < 4; l++) {
+          const x = src[base + l] ?? 0;
+          // Shoup-style product: the float quotient is within ±1, the int32 remainder is exact.
+          let r = (Math.imul(x, w) - Math.imul(Math.floor(x * wOverP), p)) | 0;
+          r += (r >> 31) & p;
+          r -= p;
+          r += (r >> 31) & p;
+          const sum = (region[o] ?? 0) + r - p;
+          region[o] = sum + ((sum >> 31) & p);
+          o++;
+        }
+      }
+    }
+  }
+}
+
+/** As sampling.ts's toResidues, over the first t.n entries. */
+function smallToResidues(src: Int32Array, t: PrimeTables, out: Uint32Array): void {
+  const p = t.p;
+  for (let i = 0; i < t.n; i++) {
+    const x = src[i] ?? 0;
+    out[i] = x + ((x >> 31) & p);
   }
 }
 

@@ -46,4 +46,32 @@ export interface Kernels {
   foldAccumulate(y: Uint32Array, r: Uint32Array, w: Uint32Array, t: PrimeTables, out: Uint32Array): void;
   /** Plaintext baseline: out[v] = Σ_d db[v·dim + d]·q[d] in float32 for v < count. */
   dotF32(db: Float32Array, q: Float32Array, dim: number, count: number, out: Float32Array): void;
+  /**
+   * Block insert/delete: region[off(c, j)] = (region[off(c, j)] + src[j·srcStride + c]·row[c >>> 5]) mod p
+   * for c < t.n, j < chunks. `region` is one [prime][poly] region of a block (chunks·t.n words, block
+   * layout); chunk j's polynomial is at src[j·srcStride], natural order; `row` holds the t.n/32 group
+   * multipliers in [0, p) (NTT(X^(32·slot)), negated for a delete). Public data only.
+   */
+  blockAccumulate(
+    region: Uint32Array,
+    src: Uint32Array,
+    srcStride: number,
+    chunks: number,
+    row: Uint32Array,
+    t: PrimeTables,
+  ): void;
+  /**
+   * Ternary rejection sampling: for each byte b of `bytes` in order, while i < out.length, a byte
+   * b ≠ 255 sets out[i++] = b mod 3 − 1 (255 = 3·85 is rejected). Starts at i = `start` and returns
+   * the final i. Branch-free on accepted values; only rejected positions affect control flow.
+   */
+  ternaryFromBytes(bytes: Uint8Array, out: Int32Array, start: number): number;
+  /**
+   * Centred binomial CBD(η), 1 ≤ η ≤ 32: out[i] = popcount(a & m) − popcount(b & m) with m = 2^η − 1,
+   * where a and b are the little-endian 32-bit words at bytes[8i] and bytes[8i + 4] (any alignment),
+   * for i < out.length. Branch-free.
+   */
+  cbdFromBytes(bytes: Uint8Array, eta: number, out: Int32Array): void;
+  /** out[c] = src[c] mod p for c < t.n, for small signed src (|src[c]| < p). Branch-free. */
+  smallToResidues(src: Int32Array, t: PrimeTables, out: Uint32Array): void;
 }

@@ -25,7 +25,8 @@ import { KERNEL_LAYOUT, KERNELS_WASM_BASE64 } from './kernels-wasm.js';
  *
  * Arrays: an array whose buffer is this memory (recognised by identity, or by the header's magic and id
  * for SharedArrayBuffer objects cloned by postMessage) is passed by its byteOffset. Any other array is
- * copied into the main instance's scratch region and results are copied back.
+ * copied into the main instance's scratch region and results are copied back (blockAccumulate copies
+ * only the chunk polynomials of a strided source, into a region of its own).
  */
 
 /** The parts of a `WebAssembly.Memory` used here (the project's TypeScript libs declare no WebAssembly types). */
@@ -74,6 +75,10 @@ interface KernelExports {
   mac_mont2(a: number, x: number, b: number, y: number, chunks: number, tbl: number, out: number): void;
   fold_acc(y: number, r: number, w: number, tbl: number, out: number): void;
   dot_f32(db: number, q: number, dim: number, count: number, out: number): void;
+  block_acc(region: number, src: number, strideBytes: number, chunks: number, row: number, tbl: number): void;
+  ternary(bytes: number, len: number, out: number, start: number, count: number): number;
+  cbd(bytes: number, mask: number, out: number, count: number): void;
+  small_res(src: number, tbl: number, out: number): void;
 }
 const EXPORT_NAMES = [
   'ntt_fwd',
@@ -85,6 +90,10 @@ const EXPORT_NAMES = [
   'mac_mont2',
   'fold_acc',
   'dot_f32',
+  'block_acc',
+  'ternary',
+  'cbd',
+  'small_res',
 ] as const satisfies readonly (keyof KernelExports)[];
 
 const L = KERNEL_LAYOUT;
@@ -122,18 +131,34 @@ export function compileKernelModule(): WasmModule {
   return cachedModule;
 }
 
-type Words = Uint32Array | Float32Array;
+type Words = Uint32Array | Float32Array | Int32Array | Uint8Array;
 
-/** A kernel argument: `words` elements from its start are read (in) and/or written (out). */
+/** A kernel argument: `bytes` bytes from its start are read (in) and/or written (out). */
 interface Arg {
   readonly arr: Words;
-  readonly words: number;
+  readonly bytes: number;
   readonly input: boolean;
   readonly output: boolean;
 }
-const input = (arr: Words, words: number): Arg => ({ arr, words, input: true, output: false });
-const output = (arr: Words, words: number): Arg => ({ arr, words, input: false, output: true });
-const inOut = (arr: Words, words: number): Arg => ({ arr, words, input: true, output: true });
+// `count` is in elements of the array.
+const input = (arr: Words, count: number): Arg => ({
+  arr,
+  bytes: count * arr.BYTES_PER_ELEMENT,
+  input: true,
+  output: false,
+});
+const output = (arr: Words, count: number): Arg => ({
+  arr,
+  bytes: count * arr.BYTES_PER_ELEMENT,
+  input: false,
+  output: true,
+});
+const inOut = (arr: Words, count: number): Arg => ({
+  arr,
+  bytes: count * arr.BYTES_PER_ELEMENT,
+  input: true,
+  output: true,
+});
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
@@ -179,6 +204,9 @@ export function createWasmKernels(options: { memory?: WasmMemory; module?: WasmM
   let top = Atomics.load(header, L.headerWord.heapTop);
   let scratchPtr = 0;
   let scratchBytes = 0;
+  // blockAccumulate's copy of a ciphertext outside kernel memory (chunk polynomials packed at stride n).
+  let gatherPtr = 0;
+  let gatherWords = 0;
   const tableOffsets = new WeakMap<PrimeTables, number>();
 
   function buffer(): ArrayBufferLike {
@@ -339,7 +367,7 @@ export function createWasmKernels(options: { memory?: WasmMemory; module?: WasmM
       }
       const slot = slots[s];
       if (slot === undefined) continue;
-      slot.bytes = Math.max(slot.bytes, 4 * a.words);
+      slot.bytes = Math.max(slot.bytes, a.bytes);
       slot.input ||= a.input;
       slot.output ||= a.output;
       slotOf[i] = s;
@@ -365,6 +393,20 @@ export function createWasmKernels(options: { memory?: WasmMemory; module?: WasmM
         );
       }
     }
+  }
+
+  /** Copies chunk j's polynomial src[j·stride ..][0, n) to gather + j·n (main instance only). */
+  function gather(src: Uint32Array, stride: number, chunks: number): number {
+    if (!ownsMemory) {
+      throw new RangeError('worker-side kernels take only arrays in kernel memory (see viewU32/viewF32)');
+    }
+    if (chunks * N > gatherWords) {
+      gatherWords = chunks * N;
+      gatherPtr = allocBytes(4 * gatherWords);
+    }
+    const dst = new Uint32Array(buffer(), gatherPtr, chunks * N);
+    for (let j = 0; j < chunks; j++) dst.set(src.subarray(j * stride, j * stride + N), j * N);
+    return gatherPtr;
   }
 
   // Each kernel: validate, then call directly when every array is in kernel memory (the fast path
@@ -563,6 +605,85 @@ export function createWasmKernels(options: { memory?: WasmMemory; module?: WasmM
         });
       }
     },
+    blockAccumulate(
+      region: Uint32Array,
+      src: Uint32Array,
+      srcStride: number,
+      chunks: number,
+      row: Uint32Array,
+      t: PrimeTables,
+    ): void {
+      if (!Number.isSafeInteger(chunks) || chunks < 1) {
+        throw new RangeError(`blockAccumulate needs a positive integer chunk count, got ${chunks}`);
+      }
+      if (!Number.isSafeInteger(srcStride) || srcStride < 0 || 4 * srcStride > 0x7fffffff) {
+        throw new RangeError(`blockAccumulate: invalid source stride ${srcStride}`);
+      }
+      const words = chunks * N;
+      checkAtLeast(region, words, 'blockAccumulate', 'region');
+      checkAtLeast(src, (chunks - 1) * srcStride + N, 'blockAccumulate', 'src');
+      checkAtLeast(row, GROUPS, 'blockAccumulate', 'row');
+      const tbl = ensureTables(t);
+      let ps = pointerOf(src);
+      let strideBytes = 4 * srcStride;
+      if (ps < 0) {
+        // Copy only the chunks' polynomials, not the whole strided source.
+        ps = gather(src, srcStride, chunks);
+        strideBytes = 4 * N;
+      }
+      const pr = pointerOf(region);
+      const pw = pointerOf(row);
+      if (Math.min(pr, pw) >= 0) {
+        ex.block_acc(pr, ps, strideBytes, chunks, pw, tbl);
+      } else {
+        staged([inOut(region, words), input(row, GROUPS)], ([r = 0, w = 0]) => {
+          ex.block_acc(r, ps, strideBytes, chunks, w, tbl);
+        });
+      }
+    },
+    ternaryFromBytes(bytes: Uint8Array, out: Int32Array, start: number): number {
+      if (!Number.isSafeInteger(start) || start < 0 || start > out.length) {
+        throw new RangeError(`ternaryFromBytes: start ${start} outside [0, ${out.length}]`);
+      }
+      const pb = pointerOf(bytes);
+      const po = pointerOf(out);
+      if (Math.min(pb, po) >= 0) return ex.ternary(pb, bytes.length, po, start, out.length);
+      let filled = start;
+      staged([input(bytes, bytes.length), inOut(out, out.length)], ([b = 0, o = 0]) => {
+        filled = ex.ternary(b, bytes.length, o, start, out.length);
+      });
+      return filled;
+    },
+    cbdFromBytes(bytes: Uint8Array, eta: number, out: Int32Array): void {
+      if (!Number.isInteger(eta) || eta < 1 || eta > 32)
+        throw new RangeError(`eta must be in 1..32, got ${eta}`);
+      const count = out.length;
+      checkAtLeast(bytes, 8 * count, 'cbdFromBytes', 'bytes');
+      const mask = eta === 32 ? -1 : (1 << eta) - 1;
+      const pb = pointerOf(bytes);
+      const po = pointerOf(out);
+      if (Math.min(pb, po) >= 0) {
+        ex.cbd(pb, mask, po, count);
+      } else {
+        staged([input(bytes, 8 * count), output(out, count)], ([b = 0, o = 0]) => {
+          ex.cbd(b, mask, o, count);
+        });
+      }
+    },
+    smallToResidues(src: Int32Array, t: PrimeTables, out: Uint32Array): void {
+      checkAtLeast(src, N, 'smallToResidues', 'src');
+      checkAtLeast(out, N, 'smallToResidues', 'out');
+      const tbl = ensureTables(t);
+      const ps = pointerOf(src);
+      const po = pointerOf(out);
+      if (Math.min(ps, po) >= 0) {
+        ex.small_res(ps, tbl, po);
+      } else {
+        staged([input(src, N), output(out, N)], ([x = 0, o = 0]) => {
+          ex.small_res(x, tbl, o);
+        });
+      }
+    },
   });
 }
 
@@ -601,9 +722,9 @@ function checkExact(a: Uint32Array, n: number, kernel: string): void {
   if (a.length !== n) throw new RangeError(`${kernel} expects ${n} coefficients, got ${a.length}`);
 }
 
-function checkAtLeast(arr: Words, words: number, kernel: string, name: string): void {
-  if (arr.length < words)
-    throw new RangeError(`${kernel}: ${name} has ${arr.length} words, needs at least ${words}`);
+function checkAtLeast(arr: Words, count: number, kernel: string, name: string): void {
+  if (arr.length < count)
+    throw new RangeError(`${kernel}: ${name} has ${arr.length} entries, needs at least ${count}`);
 }
 
 function checkChunks(chunks: number, max: number, kernel: string): void {

@@ -14,7 +14,7 @@ import {
   encryptVector,
   generateKeyPair,
   preparePlainQuery,
-  scoreBlock,
+  scoreBlocks,
   blockScoreWords,
   ScoreDecryptor,
   type Block,
@@ -62,11 +62,13 @@ const query = vectors.slice(target * dim, (target + 1) * dim);
 const prepared = createPreparedQuery(engine, 1, dim);
 t = performance.now();
 preparePlainQuery(engine, prepared, query);
-const results: BlockScores[] = blocks.map((block) => {
-  const data = engine.kernels.allocU32(blockScoreWords(1));
-  scoreBlock(engine, block, prepared, data);
-  return { paramSetId: 1, blockId: block.blockId, data };
-});
+const outs = blocks.map(() => engine.kernels.allocU32(blockScoreWords(1)));
+scoreBlocks(engine, blocks, prepared, outs);
+const results: BlockScores[] = blocks.map((block, b) => ({
+  paramSetId: 1,
+  blockId: block.blockId,
+  data: outs[b] ?? new Uint32Array(0),
+}));
 log(`Index: scored ${count} encrypted memories in ${(performance.now() - t).toFixed(1)} ms`);
 
 t = performance.now();

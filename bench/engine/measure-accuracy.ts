@@ -2,7 +2,7 @@ import {
   blockScoreWords,
   createPreparedQuery,
   preparePlainQuery,
-  scoreBlock,
+  scoreBlocks,
   type Block,
   type Engine,
   type ScoreDecryptor,
@@ -47,9 +47,9 @@ export function measureAccuracy(options: {
   for (let q = 0; q < options.qCount; q++) {
     const query = options.queries.subarray(q * dim, (q + 1) * dim);
     preparePlainQuery(engine, prepared, query);
+    scoreBlocks(engine, blocks, prepared, outs);
     blocks.forEach((block, b) => {
       const out = outs[b] ?? new Uint32Array(blockScoreWords(paramSetId));
-      scoreBlock(engine, block, prepared, out);
       decryptor.decryptBlock(
         { paramSetId, blockId: block.blockId, data: out },
         decrypted.subarray(b * 128, (b + 1) * 128),

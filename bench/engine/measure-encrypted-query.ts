@@ -6,7 +6,7 @@ import {
   encryptVector,
   generateKeyPair,
   prepareEncryptedQuery,
-  scoreBlock,
+  scoreBlocks,
   serializeEncryptedQuery,
   blockScoreWords,
   ScoreDecryptor,
@@ -80,10 +80,7 @@ export function measureEncryptedQuery(options: {
     uploadBytes = serializeEncryptedQuery(ct).length;
     const start = performance.now();
     prepareEncryptedQuery(prepared, ct);
-    blocks.forEach((block, b) => {
-      const out = outs[b];
-      if (out !== undefined) scoreBlock(engine, block, prepared, out);
-    });
+    scoreBlocks(engine, blocks, prepared, outs);
     if (i >= 0) times.push(performance.now() - start);
     const exact = exactScores(options.vectors, options.realCount, dim, query);
     real.forEach((block, b) => {

@@ -1,7 +1,7 @@
 import {
   createPreparedQuery,
   preparePlainQuery,
-  scoreBlock,
+  scoreBlocks,
   type Block,
   type Engine,
 } from '../../packages/crypto/src/index.js';
@@ -18,11 +18,7 @@ export function timeSingleThreadSearch(
 ): number {
   const start = performance.now();
   preparePlainQuery(engine, prepared, query);
-  for (let b = 0; b < blocks.length; b++) {
-    const block = blocks[b];
-    const out = outs[b];
-    if (block !== undefined && out !== undefined) scoreBlock(engine, block, prepared, out);
-  }
+  scoreBlocks(engine, blocks, prepared, outs);
   return performance.now() - start;
 }
 

@@ -29,7 +29,7 @@ export {
   prepareEncryptedQuery,
   type PreparedQuery,
 } from './query.js';
-export { scoreBlock, blockScoreWords } from './score.js';
+export { scoreBlock, scoreBlocks, blockScoreWords } from './score.js';
 export { ScoreDecryptor } from './score-decryptor.js';
 export { SCORE_LIMIT, assertScoresInRange, roundScore, TopK, type RankedItem } from './ranking.js';
 export { decryptTopK, type ScoredSlot, type DecryptTopKOptions } from './vault-ops.js';

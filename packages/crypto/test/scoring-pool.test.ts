@@ -5,7 +5,7 @@ import { isCryptoError } from '../src/errors.js';
 import { generateKeyPair } from '../src/keys.js';
 import { createPreparedQuery, prepareEncryptedQuery, preparePlainQuery } from '../src/query.js';
 import { encryptQuery } from '../src/encrypt.js';
-import { blockScoreWords, scoreBlock } from '../src/score.js';
+import { blockScoreWords, scoreBlock, scoreBlocks } from '../src/score.js';
 import type { Block } from '../src/types.js';
 import { ScoringPool } from '../src/wasm/scoring-pool.js';
 import { createWasmKernels } from '../src/wasm/wasm-kernels.js';
@@ -71,6 +71,25 @@ describe('parallel scoring pool', () => {
     await pool.scoreBlocks(blocks, query, outs);
     blocks.forEach((b, i) => {
       const out = new Uint32Array(blockScoreWords(2));
+      scoreBlock(engine, b, query, out);
+      expect(outs[i]).toEqual(out);
+    });
+  });
+
+  it.each([1, 2])('scoreBlocks (paired kernels, one thread) equals scoreBlock per block (set %i)', (id) => {
+    const dim = 32;
+    const { blocks, keys } = build(id, 3 * 128 - 5, dim);
+    const query = createPreparedQuery(engine, id, dim);
+    const q = randomUnitVectors(1, dim, `pairs-${id}`);
+    if (id === 2) prepareEncryptedQuery(query, encryptQuery(engine, keys.publicKey, q));
+    else preparePlainQuery(engine, query, q);
+    // An odd count: one pair, then a block alone; outputs both inside and outside kernel memory.
+    const outs = blocks.map((_, i) =>
+      i % 2 === 0 ? kernels.allocU32(blockScoreWords(id)) : new Uint32Array(blockScoreWords(id)),
+    );
+    scoreBlocks(engine, blocks, query, outs);
+    blocks.forEach((b, i) => {
+      const out = new Uint32Array(blockScoreWords(id));
       scoreBlock(engine, b, query, out);
       expect(outs[i]).toEqual(out);
     });

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { CryptoError } from '../src/errors.js';
-import { createJsKernels } from '../src/kernels/js-kernels.js';
+import { createJsKernels, nttInverseGeneric } from '../src/kernels/js-kernels.js';
 import type { Kernels } from '../src/kernels/types.js';
 import { layoutOffset } from '../src/layout.js';
 import { PARAM_SETS } from '../src/params.js';
@@ -217,6 +217,65 @@ describe('WASM kernels agree with the JS reference bit for bit', () => {
             wasm.macMont2(args[0] ?? a, args[1] ?? x, args[2] ?? b, args[3] ?? y, chunks, t, out);
             expectSame(out, expected, `macMont2 J=${chunks} ${fill} ${where}`);
           }
+        }
+      });
+
+      it('foldDotPair and macMontPair equal the single-block kernels on each block, bit for bit', () => {
+        for (const chunks of [1, 12, 64]) {
+          for (const fill of FILLS) {
+            for (const where of WHERE) {
+              const [a, b, q] = [0, 1, 2].map(() => residues(chunks * N, t.p, fill, nextSeed())) as [
+                Uint32Array,
+                Uint32Array,
+                Uint32Array,
+              ];
+              const [pa, pb, pq] = [a, b, q].map((v) => place(wasm, v, where)) as [
+                Uint32Array,
+                Uint32Array,
+                Uint32Array,
+              ];
+              for (const [name, words] of [
+                ['foldDot', GROUPS],
+                ['macMont', N],
+              ] as const) {
+                const [ea, eb] = [new Uint32Array(words), new Uint32Array(words)];
+                js[name](a, q, chunks, t, ea);
+                js[name](b, q, chunks, t, eb);
+                const [ja, jb] = [new Uint32Array(words), new Uint32Array(words)];
+                js[`${name}Pair`](a, b, q, chunks, t, ja, jb);
+                expectSame(ja, ea, `js ${name}Pair a J=${chunks} ${fill}`);
+                expectSame(jb, eb, `js ${name}Pair b J=${chunks} ${fill}`);
+                const [oa, ob] = [
+                  place(wasm, new Uint32Array(words), where),
+                  place(wasm, new Uint32Array(words), where),
+                ];
+                wasm[`${name}Pair`](pa, pb, pq, chunks, t, oa, ob);
+                expectSame(oa, ea, `${name}Pair a J=${chunks} ${fill} ${where}`);
+                expectSame(ob, eb, `${name}Pair b J=${chunks} ${fill} ${where}`);
+              }
+            }
+          }
+        }
+      });
+
+      it('the JS foldAccumulate and intt128 match their definitions (BigInt sums, the generic NTT)', () => {
+        for (const fill of FILLS) {
+          const y = residues(GROUPS, t.p, fill, nextSeed());
+          const r = residues(N, t.p, fill, nextSeed());
+          const w = residues(N, t.p, fill, nextSeed());
+          const out = new Uint32Array(GROUPS);
+          js.foldAccumulate(y, r, w, t, out);
+          const expected = Uint32Array.from({ length: GROUPS }, (_, g) => {
+            let s = BigInt(y[g] ?? 0);
+            for (let i = 32 * g; i < 32 * g + 32; i++) s += BigInt(r[i] ?? 0) * BigInt(w[i] ?? 0);
+            return Number(s % BigInt(t.p));
+          });
+          expectSame(out, expected, `js foldAccumulate ${fill}`);
+          const a = residues(GROUPS, t.p, fill, nextSeed());
+          const ref = a.slice();
+          nttInverseGeneric(ref, t.p, t.psi128InvRev, t.n128Inv);
+          js.intt128(a, t);
+          expectSame(a, ref, `js intt128 ${fill}`);
         }
       });
 

@@ -24,6 +24,8 @@ export function createJsKernels(): Kernels {
     foldDot,
     macMont,
     macMont2,
+    foldDotPair,
+    macMontPair,
     foldAccumulate,
     dotF32,
     blockAccumulate,
@@ -84,7 +86,54 @@ function nttInverse(a: Uint32Array, t: PrimeTables): void {
 
 function intt128(a: Uint32Array, t: PrimeTables): void {
   checkLength(a, t.psi128InvRev.length);
-  nttInverseGeneric(a, t.p, t.psi128InvRev, t.n128Inv);
+  nttInverseShoup(a, t.p, t.psi128InvRev, t.n128Inv);
+}
+
+/** twiddle/p as float64 per public twiddle table (Shoup quotients for nttInverseShoup). */
+const twiddleQuotients = new WeakMap<Uint32Array, Float64Array>();
+function quotientsOf(tw: Uint32Array, p: number): Float64Array {
+  let q = twiddleQuotients.get(tw);
+  if (q === undefined) {
+    q = Float64Array.from(tw, (w) => w / p);
+    twiddleQuotients.set(tw, q);
+  }
+  return q;
+}
+
+/**
+ * (x·w) mod p for x, w in [0, p) with wOverP = w/p, division-free and branchless: the float quotient is
+ * within ±1 of ⌊x·w/p⌋, so the int32 remainder is exact and lies in [-p, 2p) before the corrections.
+ */
+function mulShoup(x: number, w: number, wOverP: number, p: number): number {
+  let r = (Math.imul(x, w) - Math.imul(Math.floor(x * wOverP), p)) | 0;
+  r += (r >> 31) & p;
+  r -= p;
+  return r + ((r >> 31) & p);
+}
+
+/** nttInverseGeneric with Shoup products (public twiddles, secret data): same output, ~2× faster. */
+function nttInverseShoup(a: Uint32Array, p: number, psiInvRev: Uint32Array, nInv: number): void {
+  const n = a.length;
+  const q = quotientsOf(psiInvRev, p);
+  let t = 1;
+  for (let m = n; m > 1; m >>= 1) {
+    const h = m >> 1;
+    let j1 = 0;
+    for (let i = 0; i < h; i++) {
+      const s = psiInvRev[h + i] ?? 0;
+      const sq = q[h + i] ?? 0;
+      for (let j = j1; j < j1 + t; j++) {
+        const u = a[j] ?? 0;
+        const v = a[j + t] ?? 0;
+        a[j] = addModCt(u, v, p);
+        a[j + t] = mulShoup(subModCt(u, v, p), s, sq, p);
+      }
+      j1 += 2 * t;
+    }
+    t <<= 1;
+  }
+  const nq = nInv / p;
+  for (let j = 0; j < n; j++) a[j] = mulShoup(a[j] ?? 0, nInv, nq, p);
 }
 
 function mulAdd(out: Uint32Array, a: Uint32Array, b: Uint32Array, add: Uint32Array, t: PrimeTables): void {
@@ -151,6 +200,33 @@ function macMont2(
   }
 }
 
+/** Reference of the paired kernel: by definition, the single-block kernel applied to each block. */
+function foldDotPair(
+  polyA: Uint32Array,
+  polyB: Uint32Array,
+  qf: Uint32Array,
+  chunks: number,
+  t: PrimeTables,
+  outA: Uint32Array,
+  outB: Uint32Array,
+): void {
+  foldDot(polyA, qf, chunks, t, outA);
+  foldDot(polyB, qf, chunks, t, outB);
+}
+
+function macMontPair(
+  polyA: Uint32Array,
+  polyB: Uint32Array,
+  qm: Uint32Array,
+  chunks: number,
+  t: PrimeTables,
+  outA: Uint32Array,
+  outB: Uint32Array,
+): void {
+  macMont(polyA, qm, chunks, t, outA);
+  macMont(polyB, qm, chunks, t, outB);
+}
+
 function foldAccumulate(
   y: Uint32Array,
   r: Uint32Array,
@@ -159,12 +235,26 @@ function foldAccumulate(
   out: Uint32Array,
 ): void {
   const p = t.p;
+  const pInv = 1 / p;
   const groups = t.n / 32;
   for (let a = 0; a < groups; a++) {
-    let acc = y[a] ?? 0;
-    // w is derived from the secret key: constant-time multiplications, one reduction of the exact sum.
-    for (let i = 32 * a; i < 32 * a + 32; i++) acc += mulModCt(w[i] ?? 0, r[i] ?? 0, p);
-    out[a] = acc - Math.floor(acc / p) * p;
+    // w is derived from the secret key: no `%`, no branch. Split w = wh·2^13 + wl (wh, wl < 2^13), so
+    // each of the two float64 sums of 32 products r·wh, r·wl stays below 2^44 and exact; reduce once.
+    let sh = 0;
+    let sl = 0;
+    for (let i = 32 * a; i < 32 * a + 32; i++) {
+      const wi = w[i] ?? 0;
+      const ri = r[i] ?? 0;
+      sh += ri * (wi >>> 13);
+      sl += ri * (wi & 0x1fff);
+    }
+    // sh mod p up to one p either way (the float quotient is within ±1), then the exact total < 2^45.
+    const hr = sh - Math.floor(sh * pInv) * p;
+    const x = hr * 8192 + sl + (y[a] ?? 0);
+    let v = (x - Math.floor(x * pInv) * p) | 0;
+    v += (v >> 31) & p;
+    v -= p;
+    out[a] = v + ((v >> 31) & p);
   }
 }
 

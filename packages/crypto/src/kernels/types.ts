@@ -29,6 +29,29 @@ export interface Kernels {
    * query in Montgomery form (Q·2^32 mod p), so out = Σ_j poly·Q mod p. Requires chunks ≤ 64.
    */
   macMont(poly: Uint32Array, qm: Uint32Array, chunks: number, t: PrimeTables, out: Uint32Array): void;
+  /**
+   * foldDot of two blocks' regions against one query: outA = foldDot(polyA), outB = foldDot(polyB).
+   * Scoring blocks in pairs loads each query word once for both (less memory traffic per product).
+   */
+  foldDotPair(
+    polyA: Uint32Array,
+    polyB: Uint32Array,
+    qf: Uint32Array,
+    chunks: number,
+    t: PrimeTables,
+    outA: Uint32Array,
+    outB: Uint32Array,
+  ): void;
+  /** macMont of two blocks' regions against one query: outA = macMont(polyA), outB = macMont(polyB). */
+  macMontPair(
+    polyA: Uint32Array,
+    polyB: Uint32Array,
+    qm: Uint32Array,
+    chunks: number,
+    t: PrimeTables,
+    outA: Uint32Array,
+    outB: Uint32Array,
+  ): void;
   /** Encrypted-query cross term: out[c] = Σ_j (a·x + b·y)[off(c, j)]·2^-32 mod p. Requires chunks ≤ 32. */
   macMont2(
     a: Uint32Array,

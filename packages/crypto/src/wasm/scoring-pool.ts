@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CryptoError } from '../errors.js';
 import type { PreparedQuery } from '../query.js';
-import { planBlockScoring, type ScoringCall } from '../score.js';
+import { planBlocksScoring } from '../score.js';
+import type { ScoringCall } from '../score.js';
 import type { Block } from '../types.js';
 import { SCORING_OP_WORDS, SCORING_WORKER_SOURCE, ScoringOp } from './scoring-worker-source.js';
 import type { WasmKernels } from './wasm-kernels.js';
@@ -58,13 +59,7 @@ export class ScoringPool {
     for (let w = 0; w < shares; w++) {
       const from = Math.floor((w * blocks.length) / shares);
       const to = Math.floor(((w + 1) * blocks.length) / shares);
-      const calls: ScoringCall[] = [];
-      for (let b = from; b < to; b++) {
-        const block = blocks[b];
-        const out = outs[b];
-        if (block === undefined || out === undefined) throw new RangeError(`missing block or output ${b}`);
-        calls.push(...planBlockScoring(block, query, out));
-      }
+      const calls = planBlocksScoring(blocks.slice(from, to), query, outs.slice(from, to));
       jobs.push(this.run(w, this.compile(calls, query.chunks)));
     }
     await Promise.all(jobs);
@@ -87,6 +82,9 @@ export class ScoringPool {
           [ScoringOp.MAC_MONT2, at(call.a), at(call.x), at(call.b), at(call.y), chunks, tbl, at(call.out)],
           o,
         );
+      } else if (call.op === 'foldDotPair' || call.op === 'macMontPair') {
+        const op = call.op === 'foldDotPair' ? ScoringOp.FOLD_DOT_PAIR : ScoringOp.MAC_MONT_PAIR;
+        program.set([op, at(call.a), at(call.b), at(call.x), chunks, tbl, at(call.out), at(call.out2)], o);
       } else {
         const op = call.op === 'foldDot' ? ScoringOp.FOLD_DOT : ScoringOp.MAC_MONT;
         program.set([op, at(call.a), at(call.x), chunks, tbl, at(call.out)], o);

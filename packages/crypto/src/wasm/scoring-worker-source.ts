@@ -18,6 +18,8 @@ parentPort.on('message', (job) => {
       if (op === 1) k.fold_dot(ops[i + 1], ops[i + 2], ops[i + 3], ops[i + 4], ops[i + 5]);
       else if (op === 2) k.mac_mont(ops[i + 1], ops[i + 2], ops[i + 3], ops[i + 4], ops[i + 5]);
       else if (op === 3) k.mac_mont2(ops[i + 1], ops[i + 2], ops[i + 3], ops[i + 4], ops[i + 5], ops[i + 6], ops[i + 7]);
+      else if (op === 4) k.fold_dot_pair(ops[i + 1], ops[i + 2], ops[i + 3], ops[i + 4], ops[i + 5], ops[i + 6], ops[i + 7]);
+      else if (op === 5) k.mac_mont_pair(ops[i + 1], ops[i + 2], ops[i + 3], ops[i + 4], ops[i + 5], ops[i + 6], ops[i + 7]);
       else throw new Error('unknown op ' + op);
     }
     parentPort.postMessage({ id: job.id, ok: true });
@@ -28,5 +30,11 @@ parentPort.on('message', (job) => {
 `;
 
 /** Opcodes of a scoring program (must match the worker source above). */
-export const ScoringOp = { FOLD_DOT: 1, MAC_MONT: 2, MAC_MONT2: 3 } as const;
+export const ScoringOp = {
+  FOLD_DOT: 1,
+  MAC_MONT: 2,
+  MAC_MONT2: 3,
+  FOLD_DOT_PAIR: 4,
+  MAC_MONT_PAIR: 5,
+} as const;
 export const SCORING_OP_WORDS = 8;

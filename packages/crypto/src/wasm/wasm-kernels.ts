@@ -65,6 +65,17 @@ interface WebAssemblyApi {
   readonly Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
 
+/** The paired scoring kernels' signature: (pa, pb, query, chunks, tbl, oa, ob). */
+type PairExport = (
+  pa: number,
+  pb: number,
+  q: number,
+  chunks: number,
+  tbl: number,
+  oa: number,
+  ob: number,
+) => void;
+
 interface KernelExports {
   ntt_fwd(a: number, tbl: number): void;
   ntt_inv(a: number, tbl: number): void;
@@ -73,6 +84,10 @@ interface KernelExports {
   fold_dot(poly: number, qf: number, chunks: number, tbl: number, out: number): void;
   mac_mont(poly: number, qm: number, chunks: number, tbl: number, out: number): void;
   mac_mont2(a: number, x: number, b: number, y: number, chunks: number, tbl: number, out: number): void;
+  /** A property, not a method: it is passed around unbound (pairKernel). */
+  fold_dot_pair: PairExport;
+  /** A property, not a method: it is passed around unbound (pairKernel). */
+  mac_mont_pair: PairExport;
   fold_acc(y: number, r: number, w: number, tbl: number, out: number): void;
   dot_f32(db: number, q: number, dim: number, count: number, out: number): void;
   block_acc(region: number, src: number, strideBytes: number, chunks: number, row: number, tbl: number): void;
@@ -88,6 +103,8 @@ const EXPORT_NAMES = [
   'fold_dot',
   'mac_mont',
   'mac_mont2',
+  'fold_dot_pair',
+  'mac_mont_pair',
   'fold_acc',
   'dot_f32',
   'block_acc',
@@ -409,6 +426,51 @@ export function createWasmKernels(options: { memory?: WasmMemory; module?: WasmM
     return gatherPtr;
   }
 
+  /** The paired scoring kernels: two blocks' regions against one query, `outWords` words out per block. */
+  function pairKernel(
+    name: string,
+    maxChunks: number,
+    outWords: number,
+    kernel: PairExport,
+    polyA: Uint32Array,
+    polyB: Uint32Array,
+    q: Uint32Array,
+    chunks: number,
+    t: PrimeTables,
+    outA: Uint32Array,
+    outB: Uint32Array,
+  ): void {
+    checkChunks(chunks, maxChunks, name);
+    const words = chunks * N;
+    checkAtLeast(polyA, words, name, 'polyA');
+    checkAtLeast(polyB, words, name, 'polyB');
+    checkAtLeast(q, words, name, 'query');
+    checkAtLeast(outA, outWords, name, 'outA');
+    checkAtLeast(outB, outWords, name, 'outB');
+    const tbl = ensureTables(t);
+    const pa = pointerOf(polyA);
+    const pb = pointerOf(polyB);
+    const pq = pointerOf(q);
+    const oa = pointerOf(outA);
+    const ob = pointerOf(outB);
+    if (Math.min(pa, pb, pq, oa, ob) >= 0) {
+      kernel(pa, pb, pq, chunks, tbl, oa, ob);
+    } else {
+      staged(
+        [
+          input(polyA, words),
+          input(polyB, words),
+          input(q, words),
+          output(outA, outWords),
+          output(outB, outWords),
+        ],
+        ([x = 0, y = 0, z = 0, o1 = 0, o2 = 0]) => {
+          kernel(x, y, z, chunks, tbl, o1, o2);
+        },
+      );
+    }
+  }
+
   // Each kernel: validate, then call directly when every array is in kernel memory (the fast path
   // allocates nothing), else stage through scratch.
   return Object.freeze({
@@ -563,6 +625,52 @@ export function createWasmKernels(options: { memory?: WasmMemory; module?: WasmM
           },
         );
       }
+    },
+    foldDotPair(
+      polyA: Uint32Array,
+      polyB: Uint32Array,
+      qf: Uint32Array,
+      chunks: number,
+      t: PrimeTables,
+      outA: Uint32Array,
+      outB: Uint32Array,
+    ): void {
+      pairKernel(
+        'foldDotPair',
+        L.maxChunks.foldDot,
+        GROUPS,
+        ex.fold_dot_pair,
+        polyA,
+        polyB,
+        qf,
+        chunks,
+        t,
+        outA,
+        outB,
+      );
+    },
+    macMontPair(
+      polyA: Uint32Array,
+      polyB: Uint32Array,
+      qm: Uint32Array,
+      chunks: number,
+      t: PrimeTables,
+      outA: Uint32Array,
+      outB: Uint32Array,
+    ): void {
+      pairKernel(
+        'macMontPair',
+        L.maxChunks.macMont,
+        N,
+        ex.mac_mont_pair,
+        polyA,
+        polyB,
+        qm,
+        chunks,
+        t,
+        outA,
+        outB,
+      );
     },
     foldAccumulate(y: Uint32Array, r: Uint32Array, w: Uint32Array, t: PrimeTables, out: Uint32Array): void {
       checkAtLeast(y, GROUPS, 'foldAccumulate', 'y');

@@ -1,3 +1,4 @@
+import { CryptoError } from './errors.js';
 import type { Engine } from './engine.js';
 import { assertEncodableVector, encodeChunk, residueOf } from './encoding.js';
 import { assertSameParams } from './keys.js';
@@ -89,6 +90,12 @@ function encryptChunks(
   const primes = params.primes.length;
   const chunks = chunkCount(params, dim);
   const rng = new RandomBytes(engine.random);
+  if (publicKey.data.length !== primes * 2 * n) {
+    throw new CryptoError(
+      'MALFORMED_INPUT',
+      `public key has ${publicKey.data.length} words, expected ${primes * 2 * n}`,
+    );
+  }
   const scratch = scratchFor(kernels, params);
   scratch.pk.set(publicKey.data);
 

@@ -64,6 +64,26 @@ describe.each(KERNEL_KINDS)('RLWE encryption (%s kernels)', (kind) => {
     expect(encryptVector(engine, publicKey, v).data).not.toEqual(encryptVector(engine, publicKey, v).data);
   });
 
+  it('refuses a truncated public key or one of another parameter set', () => {
+    const engine = testEngine(kind);
+    const { publicKey } = generateKeyPair(engine, 1);
+    const v = randomUnitVectors(1, 32, 'pk');
+    const truncated = { ...publicKey, data: publicKey.data.subarray(0, 1000) };
+    expect(
+      isCryptoError(
+        catchError(() => encryptVector(engine, truncated, v)),
+        'MALFORMED_INPUT',
+      ),
+    ).toBe(true);
+    const foreign = { ...publicKey, paramSetId: 2 };
+    expect(
+      isCryptoError(
+        catchError(() => encryptVector(engine, foreign, v)),
+        'MALFORMED_INPUT',
+      ),
+    ).toBe(true);
+  });
+
   it('refuses vectors it cannot encode: wrong length, non-finite, too long', () => {
     const engine = testEngine(kind);
     const { publicKey } = generateKeyPair(engine, 1);
@@ -92,3 +112,12 @@ const KAT = {
   publicSha: '922c09464528fc8933d709a5e046027337705b4c818c330d7e6fbd30413234e6',
   ciphertextSha: '99500d74c8bbd25ce4bc00b1a8f5c3a1c9932368e883a777f383f79d5fbaf689',
 };
+
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err: unknown) {
+    return err;
+  }
+  return undefined;
+}

@@ -25,6 +25,32 @@ export const VaultErrorCode = {
   STATE_CORRUPT: 'STATE_CORRUPT',
   /** Writing or syncing the state file or the audit log failed (disk full, permissions). */
   STORAGE_FAILED: 'STORAGE_FAILED',
+  /** The sealed key set (or a backup) does not open with this passphrase: wrong KEK, or the file was modified. */
+  KEYS_LOCKED: 'KEYS_LOCKED',
+  /** The sealed key set (or a backup) is truncated, not a key set, or holds malformed entries; never regenerated. */
+  KEYSET_CORRUPT: 'KEYSET_CORRUPT',
+  /** No usable key-encryption key: no source or two sources, unreadable, empty, or a KEK file others can access. */
+  KEK_INVALID: 'KEK_INVALID',
+  /** A passphrase (KEK or backup) fails the passphrase policy; the message says how to fix it. */
+  WEAK_PASSPHRASE: 'WEAK_PASSPHRASE',
+  /** A published public key or Vault signing key differs from the one pinned in the member's config. */
+  KEY_PIN_MISMATCH: 'KEY_PIN_MISMATCH',
+  /** A published key record is malformed, its signature does not verify, or its key does not parse. */
+  PUBLISHED_KEY_INVALID: 'PUBLISHED_KEY_INVALID',
+  /** A recall asked for more results than the member's role allows; refused, never clamped silently. */
+  TOP_K_ABOVE_CAP: 'TOP_K_ABOVE_CAP',
+  /** A search ticket this Vault process did not issue to this member, or one that no longer verifies. */
+  TICKET_INVALID: 'TICKET_INVALID',
+  /** A search ticket presented a second time; a ticket's scores are decrypted at most once. */
+  TICKET_REPLAYED: 'TICKET_REPLAYED',
+  /** A search result that is forged, not signed by a trusted index, reshaped or not bound to its ticket. */
+  RESULT_REJECTED: 'RESULT_REJECTED',
+  /** A decrypted score outside [-1.01, 1.01]: tampered scores, or scores made under another key. */
+  SCORE_OUT_OF_RANGE: 'SCORE_OUT_OF_RANGE',
+  /** A secret canary record did not score as its vector predicts: the index answered dishonestly. */
+  CANARY_MISMATCH: 'CANARY_MISMATCH',
+  /** Too many outstanding search tickets to remember them all; retry once some expire. */
+  OVERLOADED: 'OVERLOADED',
 } as const;
 
 export type VaultErrorCode = (typeof VaultErrorCode)[keyof typeof VaultErrorCode];

@@ -1,0 +1,47 @@
+import { VaultError, VaultErrorCode } from '../errors.js';
+import type { Member } from '../member-registry.js';
+import { Capability, hasCapability } from '../roles.js';
+import { type SearchContext, audited, authorizeMember } from './context.js';
+import { RecordStatus } from './record-ledger.js';
+
+export interface ForgetOutcome {
+  readonly recordId: string;
+  /** Where the index must cancel the record's vector (subtract its ciphertext) and drop its sealed bytes. */
+  readonly blockId: number;
+  readonly slot: number;
+  /** False when the record was already forgotten (forgetting is idempotent). */
+  readonly wasLive: boolean;
+}
+
+/**
+ * Deletes a record: tombstones it (never returned by a search again) and destroys its nonce in
+ * the same durable write, so K_r can never be derived again (crypto-shredding). Only the record's
+ * author or a member who manages the team may do it. Cancelling the vector at the index is the
+ * transport layer's next step, with the returned block and slot.
+ */
+export async function forgetRecord(
+  ctx: SearchContext,
+  request: { member: Member; indexId: string; recordId: string },
+): Promise<ForgetOutcome> {
+  const { member, indexId, recordId } = request;
+  return audited(ctx, { actor: member.id, action: 'forget', target: `${indexId}:${recordId}` }, () => {
+    // Admins hold every capability; a non-admin author captured the record, so needs capture too.
+    const role = authorizeMember(ctx, member, Capability.CAPTURE);
+    const ledger = ctx.ledgers.get(indexId);
+    const record = ledger.get(recordId);
+    // SECURITY: canaries answer exactly like unknown ids, so no member can find or remove one.
+    if (record === undefined || record.isCanary) {
+      throw new VaultError(VaultErrorCode.NOT_FOUND, `no record ${recordId}`, { reason: 'unknown record' });
+    }
+    const isAuthor = record.authorMemberId === member.id;
+    if (!isAuthor && !hasCapability(role, Capability.MANAGE_MEMBERS)) {
+      throw new VaultError(VaultErrorCode.FORBIDDEN, 'forbidden', {
+        reason: 'only the author or an admin may forget a record',
+        memberId: member.id,
+      });
+    }
+    const wasLive = record.status === RecordStatus.LIVE;
+    const after = ledger.tombstone(recordId, ctx.clock());
+    return { recordId, blockId: after.blockId, slot: after.slot, wasLive };
+  });
+}

@@ -23,6 +23,27 @@ export const IndexErrorCode = {
   STORAGE_FAILED: 'STORAGE_FAILED',
   /** The store was closed. */
   STORE_CLOSED: 'STORE_CLOSED',
+  /**
+   * A permit or ticket does not verify: malformed, wrong kind, untrusted key, bad signature, or
+   * outside its validity window. The protocol reason is the `cause`; clients learn only this code.
+   */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /**
+   * A verified permit or ticket that does not authorise this request: another index, epoch,
+   * parameter set, dimension or query, or more record ids than the ticket allows.
+   */
+  FORBIDDEN: 'FORBIDDEN',
+  /** A single-use ticket was presented again, or was issued before this index process started. */
+  REPLAYED: 'REPLAYED',
+  /**
+   * The ticket's expected result shape disagrees with the index: it holds live records in blocks
+   * at or beyond `blockCount` (its state is ahead of the ticket), or the words per block differ.
+   */
+  SHAPE_MISMATCH: 'SHAPE_MISMATCH',
+  /** The index refuses for now rather than weaken a guarantee (its replay guard is full). */
+  OVERLOADED: 'OVERLOADED',
+  /** The service was closed. */
+  SERVICE_CLOSED: 'SERVICE_CLOSED',
 } as const;
 
 export type IndexErrorCode = (typeof IndexErrorCode)[keyof typeof IndexErrorCode];

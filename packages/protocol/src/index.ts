@@ -22,6 +22,7 @@ export {
   resultBlockSchema,
   searchResultSchema,
   insertReceiptSchema,
+  deletePermitSchema,
   payloadSchemas,
   isTimeBound,
   type CapturePermit,
@@ -29,6 +30,7 @@ export {
   type ResultBlock,
   type SearchResult,
   type InsertReceipt,
+  type DeletePermit,
   type PayloadByKind,
   type PayloadOf,
 } from './messages.js';

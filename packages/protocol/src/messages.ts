@@ -14,6 +14,8 @@ export const MessageKind = {
   SEARCH_RESULT: 'search-result',
   /** Index → member: the insert a permit authorised is durable. */
   INSERT_RECEIPT: 'insert-receipt',
+  /** Vault → member → index: authorises cancelling one record's vector and dropping its sealed bytes. */
+  DELETE_PERMIT: 'delete-permit',
 } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 export const MESSAGE_KINDS = Object.values(MessageKind);
@@ -142,11 +144,27 @@ export const insertReceiptSchema = z.strictObject({
 });
 export type InsertReceipt = z.infer<typeof insertReceiptSchema>;
 
+export const deletePermitSchema = z
+  .strictObject({
+    v: z.literal(PROTOCOL_VERSION),
+    indexId: idSchema,
+    recordId: idSchema,
+    epoch: u32,
+    issuedAt: timestampSchema,
+    expiresAt: timestampSchema,
+    nonce: nonceSchema,
+  })
+  .refine(validityCheck(MAX_PERMIT_LIFETIME_MS), {
+    message: `expiresAt must follow issuedAt by at most ${MAX_PERMIT_LIFETIME_MS} ms`,
+  });
+export type DeletePermit = z.infer<typeof deletePermitSchema>;
+
 export const payloadSchemas = {
   [MessageKind.CAPTURE_PERMIT]: capturePermitSchema,
   [MessageKind.SEARCH_TICKET]: searchTicketSchema,
   [MessageKind.SEARCH_RESULT]: searchResultSchema,
   [MessageKind.INSERT_RECEIPT]: insertReceiptSchema,
+  [MessageKind.DELETE_PERMIT]: deletePermitSchema,
 } as const;
 
 export interface PayloadByKind {
@@ -154,10 +172,15 @@ export interface PayloadByKind {
   [MessageKind.SEARCH_TICKET]: SearchTicket;
   [MessageKind.SEARCH_RESULT]: SearchResult;
   [MessageKind.INSERT_RECEIPT]: InsertReceipt;
+  [MessageKind.DELETE_PERMIT]: DeletePermit;
 }
 export type PayloadOf<K extends MessageKind> = PayloadByKind[K];
 
 /** Kinds whose payload carries issuedAt/expiresAt, checked by verifyEnvelope against its clock. */
 export function isTimeBound(kind: MessageKind): boolean {
-  return kind === MessageKind.CAPTURE_PERMIT || kind === MessageKind.SEARCH_TICKET;
+  return (
+    kind === MessageKind.CAPTURE_PERMIT ||
+    kind === MessageKind.SEARCH_TICKET ||
+    kind === MessageKind.DELETE_PERMIT
+  );
 }

@@ -78,6 +78,15 @@ export function samplePayloads(): PayloadByKind {
       epoch: 2,
       ciphertextSha256: hashBytes(new Uint8Array([9, 9, 9])),
     },
+    [MessageKind.DELETE_PERMIT]: {
+      v: 1,
+      indexId: 'team-a_main',
+      recordId: 'rec_0001',
+      epoch: 2,
+      issuedAt: NOW,
+      expiresAt: NOW + LIFETIME_MS,
+      nonce: 'ICEiIyQlJicoKSorLC0uLw',
+    },
   };
 }
 

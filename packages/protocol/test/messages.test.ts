@@ -72,7 +72,7 @@ describe('payload schemas', () => {
       signature: 'A'.repeat(86),
     };
     expect(envelopeSchema.safeParse(envelope).success).toBe(true);
-    expect(envelopeSchema.safeParse({ ...envelope, kind: 'delete-permit' }).success).toBe(false);
+    expect(envelopeSchema.safeParse({ ...envelope, kind: 'purge-permit' }).success).toBe(false);
     expect(envelopeSchema.safeParse({ ...envelope, keyId: 'A'.repeat(32) }).success).toBe(false);
   });
 });

@@ -295,8 +295,12 @@ describe('tampering fails closed', () => {
 describe('validity window', () => {
   const timeBound = MESSAGE_KINDS.filter(isTimeBound);
 
-  it('covers exactly the permit and the ticket', () => {
-    expect(timeBound).toEqual([MessageKind.CAPTURE_PERMIT, MessageKind.SEARCH_TICKET]);
+  it('covers exactly the permits and the ticket', () => {
+    expect(timeBound).toEqual([
+      MessageKind.CAPTURE_PERMIT,
+      MessageKind.SEARCH_TICKET,
+      MessageKind.DELETE_PERMIT,
+    ]);
   });
 
   describe.each(timeBound)('%s', (kind) => {

@@ -1,72 +1,18 @@
-import {
-  closeSync,
-  fchmodSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DATA_DIR_MODE, errnoCode, OWNER_ONLY_FILE_MODE, writeBytesAtomicSync } from './atomic-file.js';
 import { VaultError, VaultErrorCode } from './errors.js';
 
 /** Owner read/write only: the state file holds token hashes and role policy. */
-export const STATE_FILE_MODE = 0o600;
-const DATA_DIR_MODE = 0o700;
-
-function errnoCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {
-    return err.code;
-  }
-  return undefined;
-}
-
-/** Some platforms (Windows, some network filesystems) cannot fsync a directory; that is not fatal. */
-function fsyncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch (err: unknown) {
-    const code = errnoCode(err);
-    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EBADF') throw err;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
+export const STATE_FILE_MODE = OWNER_ONLY_FILE_MODE;
 
 /**
- * Crash-safe replace: write a temp file in the same directory, fsync it, rename it over the
- * target, fsync the directory. A crash leaves either the old file or the new one, never a mix.
- * Synchronous on purpose: state changes are rare admin operations, and a synchronous write
- * cannot interleave with another mutation on Node's single thread.
+ * Crash-safe replace of a text file (see writeBytesAtomicSync). Synchronous on purpose: state
+ * changes are rare admin operations, and a synchronous write cannot interleave with another
+ * mutation on Node's single thread.
  */
 export function writeFileAtomicSync(path: string, data: string, mode: number = STATE_FILE_MODE): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'wx', mode);
-    // open()'s mode is filtered by the umask; set it explicitly so it is exactly `mode`.
-    fchmodSync(fd, mode);
-    const bytes = Buffer.from(data, 'utf8');
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-    fsyncDirectory(dir);
-  } catch (err: unknown) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw new VaultError(VaultErrorCode.STORAGE_FAILED, `could not write ${path}: ${String(err)}`, {
-      cause: err,
-    });
-  }
+  writeBytesAtomicSync(path, Buffer.from(data, 'utf8'), { overwrite: true, mode });
 }
 
 /**

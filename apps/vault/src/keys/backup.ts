@@ -10,7 +10,7 @@ import {
   type Kek,
   type VaultKeySet,
 } from './key-set.js';
-import { writeBytesAtomicSync } from './sealed-file.js';
+import { writeBytesAtomicSync } from '../atomic-file.js';
 
 /**
  * Key backup (DESIGN §5): the same sealed format as keyset.sealed, under a backup passphrase

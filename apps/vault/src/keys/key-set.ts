@@ -18,7 +18,8 @@ import {
 import { PRIVATE_KEY_BYTES, createSigner, generateSigningKeyPair } from '@rune/protocol';
 import { VaultError, VaultErrorCode, invalidRequest } from '../errors.js';
 import type { Clock } from '../rate-limiter.js';
-import { readBoundedFileSync, writeBytesAtomicSync } from './sealed-file.js';
+import { writeBytesAtomicSync } from '../atomic-file.js';
+import { readBoundedFileSync } from './sealed-file.js';
 
 export const KEYSET_FILE_NAME = 'keyset.sealed';
 /** Version of the entry layout below (the sealing format has its own version). */

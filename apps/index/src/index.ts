@@ -37,3 +37,14 @@ export {
   type ServiceLogger,
 } from './core/index-service.js';
 export { parsePlainQuery, plainQueryBytes } from './core/query-bytes.js';
+export {
+  DEFAULT_BODY_LIMITS,
+  createIndexApp,
+  type BodyLimits,
+  type HttpLogger,
+  type IndexAppDeps,
+  type RequestHandler,
+} from './http/app.js';
+export { HttpError, HttpErrorCode, INTERNAL_ERROR_BODY, RefusalReason, mapError } from './http/errors.js';
+export { DEFAULT_HEALTH_LIMITS, checkHealth, type HealthLimits, type HealthReport } from './http/health.js';
+export { createIndexMetrics, type IndexMetrics } from './http/metrics.js';

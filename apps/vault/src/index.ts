@@ -115,3 +115,20 @@ export {
   type SearchEvent,
   type SearchKeyMaterial,
 } from './search/index.js';
+export {
+  DEFAULT_BODY_LIMIT_BYTES,
+  HEALTH_THRESHOLD_PERCENT,
+  HttpError,
+  HttpErrorCode,
+  INTERNAL_ERROR_BODY,
+  REFUSAL_REASONS,
+  checkHealth,
+  createVaultApp,
+  createVaultMetrics,
+  mapError,
+  type HealthReport,
+  type MappedError,
+  type RefusalReason,
+  type VaultAppDeps,
+  type VaultMetrics,
+} from './http/index.js';

@@ -1,0 +1,38 @@
+import type { IncomingMessage } from 'node:http';
+import { parseStrictJson } from '@rune/protocol';
+import { invalidRequest } from '../errors.js';
+import { HttpError, HttpErrorCode } from './errors.js';
+
+export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+
+function tooLarge(limitBytes: number): HttpError {
+  return new HttpError(413, HttpErrorCode.PAYLOAD_TOO_LARGE, `body exceeds ${limitBytes} bytes`, {
+    connection: 'close',
+  });
+}
+
+/** Rejects on the declared length before reading a byte; the stream check covers chunked bodies. */
+export function checkDeclaredLength(req: IncomingMessage, limitBytes: number): void {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limitBytes) throw tooLarge(limitBytes);
+}
+
+/** Reads at most `limitBytes`, then parses strictly (duplicate keys, floats, deep nesting refused). */
+export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+  checkDeclaredLength(req, limitBytes);
+  const type = req.headers['content-type'];
+  if (type !== undefined && !/^application\/json\b/i.test(type)) {
+    throw new HttpError(415, HttpErrorCode.UNSUPPORTED_MEDIA_TYPE, 'content-type must be application/json');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.byteLength;
+    if (size > limitBytes) throw tooLarge(limitBytes);
+    chunks.push(buf);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.length === 0) throw invalidRequest('a JSON body is required');
+  return parseStrictJson(text);
+}

@@ -48,3 +48,10 @@ export {
 export { HttpError, HttpErrorCode, INTERNAL_ERROR_BODY, RefusalReason, mapError } from './http/errors.js';
 export { DEFAULT_HEALTH_LIMITS, checkHealth, type HealthLimits, type HealthReport } from './http/health.js';
 export { createIndexMetrics, type IndexMetrics } from './http/metrics.js';
+export {
+  OPERATOR_TOKEN_FILE,
+  SIGNING_PUBLIC_FILE,
+  ensureIndexIdentity,
+  type IndexIdentity,
+} from './server/identity.js';
+export { startIndex, type IndexServerOptions, type RunningIndex } from './server/start-index.js';

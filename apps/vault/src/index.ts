@@ -132,3 +132,12 @@ export {
   type VaultAppDeps,
   type VaultMetrics,
 } from './http/index.js';
+export {
+  AUDIT_FILE_NAME,
+  PUBLISHED_KEY_FILE_NAME,
+  startVault,
+  type RunningVault,
+  type VaultServerOptions,
+} from './server/start-vault.js';
+export { CanaryKeeper } from './server/canary-keeper.js';
+export type { IndexLink } from './server/index-link.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { decodeBase64url, encodeBase64url } from '@rune/protocol';
+import { type PublishedKey, verifyPublishedKey } from '../src/keys/published-key.js';
 import { plainQueryBytes } from '../src/search/index.js';
 import { startHttpVault } from './http-harness.js';
 import { INDEX_ID, capture, plantAndInsertCanaries, unitVectors } from './search-harness.js';
@@ -60,6 +61,18 @@ describe('vault HTTP: authentication and input', () => {
     expect(denied.every((e) => typeof e.reason === 'string')).toBe(true);
   });
 
+  it('publishes the signed public key to members only, verifiable against its pinned hash', async () => {
+    const { call, tokens } = await startHttpVault();
+    expect((await call('GET', '/v1/keys/public')).status).toBe(401);
+    const res = await call('GET', '/v1/keys/public', tokens.reader);
+    expect(res.status).toBe(200);
+    const published = res.json() as unknown as PublishedKey;
+    const verified = verifyPublishedKey(published, published.publicKeyHash, {
+      pinnedVaultKeyId: published.keyId,
+    });
+    expect(verified.publicKeyHash).toBe(published.publicKeyHash);
+  });
+
   it('answers 403 forbidden to a reader asking for a capture permit', async () => {
     const { call, tokens } = await startHttpVault();
     const res = await call('POST', '/v1/permits', tokens.reader, { indexId: INDEX_ID });
@@ -82,6 +95,33 @@ describe('vault HTTP: authentication and input', () => {
 });
 
 describe('vault HTTP: members and search', () => {
+  it('lets only an admin define a custom role, whose rate limit then applies to its members', async () => {
+    const { call, tokens } = await startHttpVault();
+    const role = {
+      name: 'bot',
+      capabilities: ['capture', 'recall'],
+      topKCap: 3,
+      rateLimit: { requestsPerMinute: 60, burst: 2 },
+    };
+    expect((await call('POST', '/v1/roles', tokens.alice, role)).status).toBe(403);
+    expect((await call('POST', '/v1/roles', tokens.admin, { ...role, topKCap: -1 })).status).toBe(400);
+    expect((await call('POST', '/v1/roles', tokens.admin, role)).status).toBe(201);
+    const names = ((await call('GET', '/v1/roles', tokens.admin)).json().roles as { name: string }[]).map(
+      (r) => r.name,
+    );
+    expect(names).toContain('bot');
+    const added = await call('POST', '/v1/members', tokens.admin, {
+      name: 'Bot',
+      email: 'b@x.io',
+      role: 'bot',
+    });
+    const token = added.json().token as string;
+    const statuses = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await call('POST', '/v1/permits', token, { indexId: INDEX_ID })).status);
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
   it('lets an admin add a member whose once-shown token gets a permit and a ticket', async () => {
     const { call, tokens } = await startHttpVault();
     const added = await call('POST', '/v1/members', tokens.admin, {

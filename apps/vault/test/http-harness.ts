@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import { createVaultApp } from '../src/http/index.js';
 import { createVaultMetrics } from '../src/http/metrics.js';
+import { publishKey } from '../src/keys/published-key.js';
 import { createSearchCore } from '../src/search/index.js';
 import { setupVault } from './search-harness.js';
 
@@ -27,6 +28,14 @@ export async function startHttpVault() {
     audit: vault.audit,
     search: core,
     metrics,
+    publishedKey: publishKey({
+      paramSetId: 1,
+      secretKey: vault.keys.secretKey,
+      publicKey: vault.keys.publicKey,
+      teamSecret: vault.teamSecret,
+      signingSeed: vault.signingSeed,
+      createdAt: 0,
+    }),
     dataDir: vault.dataDir,
     keysAccessible: () => Promise.resolve(true),
     version: '0.1.0-test',

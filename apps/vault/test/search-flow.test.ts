@@ -178,7 +178,15 @@ describe('search core: forget', () => {
       indexId: INDEX_ID,
       recordId: gone.recordId,
     });
-    expect(out).toEqual({ recordId: gone.recordId, blockId: 0, slot: 0, wasLive: true });
+    expect(out).toMatchObject({ recordId: gone.recordId, blockId: 0, slot: 0, wasLive: true });
+    // The index accepts only a Vault-signed delete-permit naming exactly this record.
+    const permit = verifyEnvelope(
+      'delete-permit',
+      out.deletePermit,
+      importVerificationKey(vault.index.vaultPublicKey),
+      { now: vault.clock.now() },
+    );
+    expect(permit).toMatchObject({ indexId: INDEX_ID, recordId: gone.recordId });
 
     const hits = await recall(vault, vault.alice, vectors[0]!, 10);
     expect(hits.map((h) => h.recordId)).toEqual([kept.recordId]);

@@ -160,7 +160,8 @@ export async function setupVault() {
   const registry = MemberRegistry.open({ dataDir, clock: clock.now });
   const audit = await AuditLog.open(join(dataDir, 'audit.log'), { clock: clock.now });
   openLogs.push(audit);
-  const vaultSigner = createSigner(randomBytes(32));
+  const signingSeed = randomBytes(32);
+  const vaultSigner = createSigner(signingSeed);
   const index = new TestIndex(engine, vaultSigner.publicKey, clock.now);
   const teamSecret = generateTeamSecret();
   const deps: SearchDeps = {
@@ -191,6 +192,7 @@ export async function setupVault() {
       .map((l) => JSON.parse(l) as AuditEntry);
   return {
     deps,
+    signingSeed,
     engine,
     keys,
     dataDir,

@@ -35,3 +35,5 @@ export { SCORE_LIMIT, assertScoresInRange, roundScore, TopK, type RankedItem } f
 export { decryptTopK, type ScoredSlot, type DecryptTopKOptions } from './vault-ops.js';
 export * from './sealing/index.js';
 export * from './serialize/index.js';
+export { ScoringPool } from './wasm/scoring-pool.js';
+export { createWasmKernels } from './wasm/wasm-kernels.js';

@@ -3,11 +3,12 @@ import { encodeBase64url } from '@rune/protocol';
 import { ANONYMOUS_ACTOR, type AuditLog, AuditOutcome } from '../audit-log.js';
 import { AccessGate } from '../access-gate.js';
 import { VaultError, VaultErrorCode, isVaultError, unauthenticated } from '../errors.js';
+import type { PublishedKey } from '../keys/published-key.js';
 import type { Member, MemberRegistry } from '../member-registry.js';
 import { RateLimiter, type Clock } from '../rate-limiter.js';
 import { Capability, type RateLimitPolicy } from '../roles.js';
 import { bytesToFloat32, type SearchCore } from '../search/index.js';
-import { DEFAULT_BODY_LIMIT_BYTES, readJsonBody } from './body.js';
+import { DEFAULT_BODY_LIMIT_BYTES, RESULTS_BODY_LIMIT_BYTES, readJsonBody } from './body.js';
 import { HttpError, HttpErrorCode, mapError, sendJson } from './errors.js';
 import { checkHealth, createCpuSampler, diskPercent, memoryPercent } from './health.js';
 import type { VaultMetrics } from './metrics.js';
@@ -18,6 +19,8 @@ export interface VaultAppDeps {
   readonly audit: AuditLog;
   readonly search: SearchCore;
   readonly metrics: VaultMetrics;
+  /** The signed EncKey members encrypt with and pin by hash. */
+  readonly publishedKey: PublishedKey;
   /** Data directory: its filesystem is the disk the health check watches. */
   readonly dataDir: string;
   /** Whether the sealed key set is still readable (main.ts: access() on the key-set file). */
@@ -28,6 +31,8 @@ export interface VaultAppDeps {
   readonly limiter?: RateLimiter;
   readonly clock?: Clock;
   readonly bodyLimitBytes?: number;
+  /** Body limit of /v1/results, which carries every block's encrypted scores. */
+  readonly resultsBodyLimitBytes?: number;
   readonly healthThresholdPercent?: number;
 }
 
@@ -165,6 +170,11 @@ export function createVaultApp(deps: VaultAppDeps): (req: IncomingMessage, res: 
     });
   });
 
+  // Any member may read the public key; its pinned hash, not this channel, is what makes it trusted.
+  add('GET', '/v1/keys/public', async ({ req, res }) => {
+    await admit(req, 'keys.public');
+    sendJson(res, 200, deps.publishedKey);
+  });
   add('POST', '/v1/indexes', async (ctx) => {
     const member = await admit(ctx.req, 'index.register');
     const b = objectWith(await body(ctx), ['indexId', 'dim']);
@@ -202,7 +212,8 @@ export function createVaultApp(deps: VaultAppDeps): (req: IncomingMessage, res: 
   });
   add('POST', '/v1/results', async (ctx) => {
     const member = await admit(ctx.req, 'recall.open');
-    const b = objectWith(await body(ctx), ['ticket', 'result', 'blocks']);
+    const limit = Math.max(bodyLimit, deps.resultsBodyLimitBytes ?? RESULTS_BODY_LIMIT_BYTES);
+    const b = objectWith(await readJsonBody(ctx.req, limit), ['ticket', 'result', 'blocks']);
     if (!Array.isArray(b.blocks) || b.blocks.length > MAX_BLOCKS) {
       throw new VaultError(
         VaultErrorCode.INVALID_REQUEST,
@@ -230,6 +241,16 @@ export function createVaultApp(deps: VaultAppDeps): (req: IncomingMessage, res: 
     sendJson(ctx.res, 200, out);
   });
 
+  add('GET', '/v1/roles', async ({ req, res }) => {
+    const roles = await managed(req, 'role.list', () => deps.registry.listRoles());
+    sendJson(res, 200, { roles });
+  });
+  add('POST', '/v1/roles', async (ctx) => {
+    // The registry validates the whole definition (name, capabilities, cap, rate limit).
+    const definition = objectWith(await body(ctx), ['name', 'capabilities', 'topKCap', 'rateLimit']);
+    const role = await managed(ctx.req, 'role.define', () => deps.registry.defineRole(definition));
+    sendJson(ctx.res, 201, { role });
+  });
   add('GET', '/v1/members', async ({ req, res }) => {
     const members = await managed(req, 'member.list', () => deps.registry.listMembers());
     sendJson(res, 200, { members });

@@ -1,6 +1,8 @@
+import { type Envelope, newNonce, signEnvelope } from '@rune/protocol';
 import { VaultError, VaultErrorCode } from '../errors.js';
 import type { Member } from '../member-registry.js';
 import { Capability, hasCapability } from '../roles.js';
+import { PERMIT_TTL_MS } from './capture.js';
 import { type SearchContext, audited, authorizeMember } from './context.js';
 import { RecordStatus } from './record-ledger.js';
 
@@ -11,6 +13,8 @@ export interface ForgetOutcome {
   readonly slot: number;
   /** False when the record was already forgotten (forgetting is idempotent). */
   readonly wasLive: boolean;
+  /** Signed authorisation for the index to cancel the vector and drop the sealed bytes. */
+  readonly deletePermit: Envelope<'delete-permit'>;
 }
 
 /**
@@ -41,7 +45,22 @@ export async function forgetRecord(
       });
     }
     const wasLive = record.status === RecordStatus.LIVE;
-    const after = ledger.tombstone(recordId, ctx.clock());
-    return { recordId, blockId: after.blockId, slot: after.slot, wasLive };
+    const nowMs = ctx.clock();
+    const after = ledger.tombstone(recordId, nowMs);
+    // Re-issued on every call, so a member whose first index delete failed can retry.
+    const deletePermit = signEnvelope(
+      'delete-permit',
+      {
+        v: 1,
+        indexId: ledger.indexId,
+        recordId,
+        epoch: ledger.epoch,
+        issuedAt: nowMs,
+        expiresAt: nowMs + PERMIT_TTL_MS,
+        nonce: newNonce(ctx.random),
+      },
+      ctx.keys.signer,
+    );
+    return { recordId, blockId: after.blockId, slot: after.slot, wasLive, deletePermit };
   });
 }

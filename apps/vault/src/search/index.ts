@@ -37,6 +37,8 @@ export interface SearchCore {
   issueCapturePermit(request: { member: Member; indexId: string }): Promise<CaptureGrant>;
   plantCanaries(request: { indexId: string; count?: number }): Promise<PlantedCanary[]>;
   confirmCanaryInsert(request: { indexId: string; receipt: unknown }): Promise<void>;
+  /** Every registered index. */
+  indexIds(): string[];
   /** Canaries still needed for about one per block. */
   canaryDeficit(indexId: string): number;
   issueTicket(request: {
@@ -63,6 +65,7 @@ export function createSearchCore(deps: SearchDeps): SearchCore {
     issueCapturePermit: (r) => issueCapturePermit(ctx, r),
     plantCanaries: (r) => plantCanaries(ctx, r),
     confirmCanaryInsert: (r) => confirmCanaryInsert(ctx, r),
+    indexIds: () => ctx.ledgers.indexIds(),
     canaryDeficit: (indexId) => canaryDeficit(ctx, indexId),
     issueTicket: (r) => issueTicket(ctx, r),
     openResult: (r) => openResult(ctx, r),

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECORD_NONCE_BYTES, assertDimension, getParamSet } from '@rune/crypto';
 import { SLOTS_PER_BLOCK, idSchema } from '@rune/protocol';
@@ -291,6 +292,21 @@ export class LedgerSet {
     if (!idSchema.safeParse(indexId).success)
       throw invalidRequest('indexId: expected 1..64 of [A-Za-z0-9_-]');
     return new JsonFileStore(join(this.#dir, `ledger-${indexId}.json`), parseLedgerState);
+  }
+
+  /** Ids of every registered index, from the ledger files on disk. */
+  indexIds(): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.#dir);
+    } catch (err: unknown) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return names
+      .map((name) => /^ledger-([A-Za-z0-9_-]{1,64})\.json$/.exec(name)?.[1])
+      .filter((id): id is string => id !== undefined)
+      .sort();
   }
 
   /** The ledger of a registered index; NOT_FOUND otherwise. */

@@ -1,0 +1,77 @@
+import { access } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { defaultConfigPath, writeMemberConfig } from '@rune/client';
+import { flag, intOpt, parse, portOpt, requiredOpt, stringOpt } from '../args.js';
+import { runUntilSignal } from '../lifecycle.js';
+import { startLocalStack } from '../stack/local-stack.js';
+
+export const UP_HELP = `rune up — run a local Vault and index on loopback, with embedded storage
+
+Usage: rune up --data-dir DIR [--vault-port 50080] [--index-port 50090]
+
+  --data-dir DIR       keys, members, audit log and the encrypted index live here
+  --vault-port N       Vault port (default 50080; 0 picks a free one)
+  --index-port N       index port (default 50090; 0 picks a free one)
+  --plain-http         plain HTTP on loopback instead of a generated private CA
+  --kek-env NAME       take the key-encryption passphrase from this variable
+                       (default: a generated file in DIR, fine for a single machine only)
+  --threads N          scoring threads of the index (default: every core)
+
+The first run generates the keys, creates the index "team" and a local admin, and writes that
+admin's member config to the standard location (RUNE_CONFIG, or $XDG_CONFIG_HOME/rune/vault-config.json,
+or ~/.config/rune/vault-config.json) unless one exists there already. Then, from another shell:
+
+  rune capture --insight "We chose PostgreSQL for the ledger because we need serializable transactions"
+  rune recall "which database for the ledger?"`;
+
+export async function up(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const parsed = parse('up', argv, {
+    'data-dir': { type: 'string' },
+    'vault-port': { type: 'string' },
+    'index-port': { type: 'string' },
+    host: { type: 'string' },
+    'plain-http': { type: 'boolean' },
+    'kek-env': { type: 'string' },
+    threads: { type: 'string' },
+  });
+  if (parsed.values.help === true) {
+    process.stdout.write(`${UP_HELP}\n`);
+    return 0;
+  }
+  const kekEnv = stringOpt(parsed, 'kek-env');
+  const stack = await startLocalStack({
+    dataDir: requiredOpt(parsed, 'up', 'data-dir'),
+    host: stringOpt(parsed, 'host') ?? '127.0.0.1',
+    vaultPort: portOpt(parsed, 'up', 'vault-port', 50080),
+    indexPort: portOpt(parsed, 'up', 'index-port', 50090),
+    plainHttp: flag(parsed, 'plain-http'),
+    ...(parsed.values.threads === undefined ? {} : { threads: intOpt(parsed, 'up', 'threads', 1, 1, 64) }),
+    ...(kekEnv === undefined ? {} : { kekEnv }),
+    env,
+  });
+  const configPath = defaultConfigPath({ env, platform: process.platform, homedir: homedir() });
+  const hasConfig = await access(configPath).then(
+    () => true,
+    () => false,
+  );
+  if (!hasConfig) await writeMemberConfig(configPath, stack.adminConfig);
+  process.stdout.write(
+    `${JSON.stringify({
+      service: 'rune-up',
+      vaultUrl: stack.vault.url,
+      indexUrl: stack.index.url,
+      indexId: stack.adminConfig.indexId,
+      memberConfig: configPath,
+      memberConfigWritten: !hasConfig,
+      adminConfig: stack.adminConfigPath,
+    })}\n`,
+  );
+  process.stderr.write(
+    `Rune is up: Vault ${stack.vault.url}, index ${stack.index.url}.\n` +
+      (hasConfig
+        ? `A member config already exists at ${configPath}; it was left alone (the local admin's is ${stack.adminConfigPath}).\n`
+        : `The local admin's member config was written to ${configPath}.\n`) +
+      'Try: rune capture --insight "..."  and  rune recall "..."   (Ctrl-C stops the stack)\n',
+  );
+  return runUntilSignal(() => stack.close());
+}

@@ -1,0 +1,87 @@
+import { isCryptoError } from '@rune/crypto';
+import { CliError, ExitCode } from './cli-error.js';
+import { capture } from './commands/capture.js';
+import { indexServe } from './commands/index-serve.js';
+import { recall } from './commands/recall.js';
+import { up } from './commands/up.js';
+import { vaultAuditVerify } from './commands/vault-audit.js';
+import { vaultServe } from './commands/vault-serve.js';
+
+export const MAIN_HELP = `rune — encrypted team memory for AI coding agents
+
+Usage: rune <command> [options]     (rune <command> --help for details)
+
+  up                   run a local Vault and index (embedded storage, keys on first run)
+  vault serve          run the Vault
+  vault audit verify   check the audit log's hash chain
+  index serve          run an index
+  capture              store a memory (encrypted on this machine)
+  recall QUERY         find memories by meaning
+
+Exit codes: 0 success, 1 failure (the message says what and how to fix it), 2 usage error.`;
+
+type Command = (argv: readonly string[], env: NodeJS.ProcessEnv) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  up,
+  'vault serve': vaultServe,
+  'vault audit verify': (argv) => vaultAuditVerify(argv),
+  'index serve': (argv) => indexServe(argv),
+  capture,
+  recall,
+};
+
+/** Longest command name that prefixes argv, so "vault audit verify" wins over "vault". */
+function route(argv: readonly string[]): { command: Command; rest: readonly string[] } | undefined {
+  for (let words = 3; words >= 1; words--) {
+    const command = COMMANDS[argv.slice(0, words).join(' ')];
+    if (command !== undefined) return { command, rest: argv.slice(words) };
+  }
+  return undefined;
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(`${MAIN_HELP}\n`);
+    return argv.length === 0 ? ExitCode.USAGE : ExitCode.OK;
+  }
+  const routed = route(argv);
+  if (routed === undefined) {
+    process.stderr.write(`rune: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${MAIN_HELP}\n`);
+    return ExitCode.USAGE;
+  }
+  try {
+    return await routed.command(routed.rest, env);
+  } catch (err: unknown) {
+    return report(err);
+  }
+}
+
+/** One line saying what failed (with its stable code), then how to fix it; no stack unless RUNE_DEBUG. */
+function report(err: unknown): number {
+  if (process.env.RUNE_DEBUG === '1')
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? '') : String(err)}\n`);
+  if (err instanceof CliError) {
+    process.stderr.write(`rune: ${err.message}${err.code === 'USAGE' ? '' : ` [${err.code}]`}\n`);
+    if (err.hint !== undefined) process.stderr.write(`hint: ${err.hint}\n`);
+    return err.exitCode;
+  }
+  const code = codeOf(err);
+  const hint = hintOf(err);
+  process.stderr.write(
+    `rune: ${err instanceof Error ? err.message : String(err)}${code === undefined ? '' : ` [${code}]`}\n`,
+  );
+  if (hint !== undefined) process.stderr.write(`hint: ${hint}\n`);
+  return ExitCode.FAILURE;
+}
+
+function codeOf(err: unknown): string | undefined {
+  if (isCryptoError(err)) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function hintOf(err: unknown): string | undefined {
+  const hint = (err as { hint?: unknown } | null)?.hint;
+  return typeof hint === 'string' ? hint : undefined;
+}

@@ -1,5 +1,5 @@
 /**
- * `npm start`: Rune's encrypted search, end to end, on the embedded engine (no servers).
+ * `npm run demo`: Rune's encrypted search, end to end, on the embedded engine (no servers).
  * A member encrypts memories under the public key; the index adds them into blocks and scores a query
  * without any key; the Vault decrypts only the scores, refuses anything out of range, and returns the
  * top-k ids with scores rounded to 1e-3.

@@ -5,6 +5,7 @@ import { indexServe } from './commands/index-serve.js';
 import { recall } from './commands/recall.js';
 import { up } from './commands/up.js';
 import { vaultAuditVerify } from './commands/vault-audit.js';
+import { vaultBackup, vaultRestore } from './commands/vault-backup.js';
 import { vaultServe } from './commands/vault-serve.js';
 
 export const MAIN_HELP = `rune — encrypted team memory for AI coding agents
@@ -14,6 +15,7 @@ Usage: rune <command> [options]     (rune <command> --help for details)
   up                   run a local Vault and index (embedded storage, keys on first run)
   vault serve          run the Vault
   vault audit verify   check the audit log's hash chain
+  vault backup         encrypted copy of the key set (vault restore installs one)
   index serve          run an index
   capture              store a memory (encrypted on this machine)
   recall QUERY         find memories by meaning
@@ -26,6 +28,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   up,
   'vault serve': vaultServe,
   'vault audit verify': (argv) => vaultAuditVerify(argv),
+  'vault backup': vaultBackup,
+  'vault restore': vaultRestore,
   'index serve': (argv) => indexServe(argv),
   capture,
   recall,

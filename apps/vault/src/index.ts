@@ -33,6 +33,7 @@ export {
   destroyKeySet,
   kekFromSources,
   keySetPath,
+  openExistingKeySet,
   openOrCreateKeySet,
   publicKeyHashOf,
   publishKey,

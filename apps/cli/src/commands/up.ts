@@ -19,8 +19,11 @@ Usage: rune up --data-dir DIR [--vault-port 50080] [--index-port 50090]
 
 The first run generates the keys, creates the index "team" and a local admin, and writes that
 admin's member config to the standard location (RUNE_CONFIG, or $XDG_CONFIG_HOME/rune/vault-config.json,
-or ~/.config/rune/vault-config.json) unless one exists there already. Then, from another shell:
+or ~/.config/rune/vault-config.json) unless one exists there already.
 
+Example:
+  rune up --data-dir ~/.local/share/rune
+  # then, from another shell:
   rune capture --insight "We chose PostgreSQL for the ledger because we need serializable transactions"
   rune recall "which database for the ledger?"`;
 

@@ -5,7 +5,7 @@ import { type MemberConfig, readMemberConfig, writeMemberConfig } from '@rune/cl
 import { createLexicalEmbedder } from '@rune/embed';
 import { type RunningIndex, ensureIndexIdentity, startIndex } from '@rune/index';
 import { decodeBase64url, importVerificationKey } from '@rune/protocol';
-import { ensureSelfSignedTls, type TlsMaterial } from '@rune/tls';
+import { ensureSelfSignedTls, listenPolicy, type TlsMaterial } from '@rune/tls';
 import { type Kek, type RunningVault, kekFromSources, startVault } from '@rune/vault';
 import { CliError } from '../cli-error.js';
 import { writePrivateFile } from '../private-file.js';
@@ -54,6 +54,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const vaultDir = join(options.dataDir, 'vault');
   const indexDir = join(options.dataDir, 'index');
   const adminConfigPath = join(options.dataDir, ADMIN_CONFIG_FILE);
+  // Refuse a plain-HTTP stack off loopback before any key or file is made.
+  if (options.plainHttp === true) listenPolicy({ host, allowPlainHttp: true });
   const tls: TlsMaterial | undefined =
     options.plainHttp === true
       ? undefined

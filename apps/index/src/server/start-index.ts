@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { ScoringPool, createWasmKernels, systemRandom, type Engine } from '@rune/crypto';
 import { type VerificationKey } from '@rune/protocol';
+import { acquireDataDirLock } from '@rune/runtime';
 import { type ListeningServer, type TlsMaterial, startServer } from '@rune/tls';
 import { openIndexService } from '../core/index-service.js';
 import { createIndexApp, type HttpLogger } from '../http/app.js';
@@ -36,17 +37,23 @@ export interface RunningIndex {
 /** Composition root of `rune index serve`: identity, store, scoring pool, service, HTTP. */
 export async function startIndex(options: IndexServerOptions): Promise<RunningIndex> {
   const identity = await ensureIndexIdentity(options.dataDir);
+  const lock = await acquireDataDirLock(options.dataDir);
   const kernels = createWasmKernels();
   const engine: Engine = { kernels, random: systemRandom };
-  const pool = ScoringPool.create(kernels, { threads: options.threads ?? availableParallelism() });
-  const store = await EmbeddedStore.open({
-    dataDir: options.dataDir,
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
-  });
-  const closers: (() => Promise<void>)[] = [() => pool.close(), () => store.close()];
+  const closers: (() => Promise<void>)[] = [() => lock.release()];
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) await close();
   };
+  const pool = ScoringPool.create(kernels, { threads: options.threads ?? availableParallelism() });
+  closers.push(() => pool.close());
+  const store = await EmbeddedStore.open({
+    dataDir: options.dataDir,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  }).catch(async (err: unknown) => {
+    await closeAll();
+    throw err;
+  });
+  closers.push(() => store.close());
   try {
     const service = await openIndexService({
       store,

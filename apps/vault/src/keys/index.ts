@@ -8,6 +8,7 @@ export {
   MAX_KEYSET_FILE_BYTES,
   destroyKeySet,
   keySetPath,
+  openExistingKeySet,
   openOrCreateKeySet,
   type Kek,
   type OpenOrCreateKeySetOptions,

@@ -316,3 +316,23 @@ export async function openOrCreateKeySet(options: OpenOrCreateKeySetOptions): Pr
     throw err;
   }
 }
+
+/**
+ * Opens the existing key set and never creates one (backup, inspection). Throws NOT_FOUND when
+ * the data directory has no key set, KEYS_LOCKED for a wrong KEK.
+ */
+export async function openExistingKeySet(dataDir: string, kek: Kek): Promise<VaultKeySet> {
+  assertKek(kek);
+  const path = keySetPath(dataDir);
+  const existing = readBoundedFileSync(path, MAX_KEYSET_FILE_BYTES);
+  if (existing === undefined) {
+    throw new VaultError(
+      VaultErrorCode.NOT_FOUND,
+      `no key set at ${path}; is this the Vault's data directory?`,
+      {
+        reason: 'no key set',
+      },
+    );
+  }
+  return unsealKeySet(existing, kek.passphrase, `the sealed key set ${path}`);
+}

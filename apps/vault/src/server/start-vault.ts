@@ -2,6 +2,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createEngine } from '@rune/crypto';
 import { createSigner } from '@rune/protocol';
+import { acquireDataDirLock } from '@rune/runtime';
 import { type ListeningServer, type TlsMaterial, startServer } from '@rune/tls';
 import { AuditLog, AuditOutcome } from '../audit-log.js';
 import { writeBytesAtomicSync } from '../atomic-file.js';
@@ -61,6 +62,7 @@ const stderrLogger: CanaryKeeperLogger = {
 export async function startVault(options: VaultServerOptions): Promise<RunningVault> {
   const logger = options.logger ?? stderrLogger;
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  const lock = await acquireDataDirLock(options.dataDir);
   const engine = createEngine();
   const metrics = createVaultMetrics();
   const opened = await openOrCreateKeySet({
@@ -68,13 +70,15 @@ export async function startVault(options: VaultServerOptions): Promise<RunningVa
     kek: options.kek,
     paramSetId: options.paramSetId ?? 1,
     engine,
-  }).catch((err: unknown) => {
+  }).catch(async (err: unknown) => {
     metrics.keyAccess.inc({ key_type: 'secret_key', status: 'failure' });
+    await lock.release();
     throw err;
   });
   metrics.keyAccess.inc({ key_type: 'secret_key', status: 'success' });
   const { keySet } = opened;
   const closers: (() => Promise<void>)[] = [
+    () => lock.release(),
     () => {
       destroyKeySet(keySet);
       return Promise.resolve();

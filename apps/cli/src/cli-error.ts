@@ -1,4 +1,4 @@
-/** Exit codes of every rune command (docs/cli.md). */
+/** Exit codes of every rune command (docs/errors.md). */
 export const ExitCode = {
   OK: 0,
   /** The command ran and failed: unreachable service, refused request, bad data on disk. */

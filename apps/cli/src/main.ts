@@ -3,6 +3,7 @@ import { CliError, ExitCode } from './cli-error.js';
 import { capture } from './commands/capture.js';
 import { indexServe } from './commands/index-serve.js';
 import { recall } from './commands/recall.js';
+import { indexShowKey, vaultShowKey } from './commands/show-key.js';
 import { up } from './commands/up.js';
 import { vaultAuditVerify } from './commands/vault-audit.js';
 import { vaultBackup, vaultRestore } from './commands/vault-backup.js';
@@ -16,7 +17,9 @@ Usage: rune <command> [options]     (rune <command> --help for details)
   vault serve          run the Vault
   vault audit verify   check the audit log's hash chain
   vault backup         encrypted copy of the key set (vault restore installs one)
+  vault show-key       the public key hash and key id members pin
   index serve          run an index
+  index show-key       the index's signing key (created on first use) for the Vault to trust
   capture              store a memory (encrypted on this machine)
   recall QUERY         find memories by meaning
 
@@ -29,6 +32,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'vault serve': vaultServe,
   'vault audit verify': (argv) => vaultAuditVerify(argv),
   'vault backup': vaultBackup,
+  'vault show-key': (argv) => vaultShowKey(argv),
+  'index show-key': (argv) => indexShowKey(argv),
   'vault restore': vaultRestore,
   'index serve': (argv) => indexServe(argv),
   capture,

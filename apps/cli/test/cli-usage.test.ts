@@ -49,6 +49,10 @@ describe('rune command line', () => {
 
   it('gives every command its own --help with an example', async () => {
     for (const command of [
+      ['vault', 'show-key'],
+      ['index', 'show-key'],
+      ['vault', 'backup'],
+      ['vault', 'restore'],
       ['up'],
       ['vault', 'serve'],
       ['index', 'serve'],
@@ -87,7 +91,7 @@ describe('rune command line', () => {
     expect(out.stderr).toContain('CONFIG_NOT_FOUND');
   });
 
-  it('refuses plain HTTP off loopback before touching the data directory', async () => {
+  it('refuses a local stack off loopback before touching the data directory', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rune-cli-'));
     const out = await rune([
       'up',
@@ -101,8 +105,8 @@ describe('rune command line', () => {
       '--index-port',
       '0',
     ]);
-    expect(out.code).toBe(1);
-    expect(out.stderr).toContain('PLAIN_HTTP_REFUSED');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('--host must be a loopback address');
     expect(await readdir(dir)).toEqual([]);
   });
 

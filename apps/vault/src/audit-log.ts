@@ -2,6 +2,16 @@ import { createHash } from 'node:crypto';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { type Signer, type VerificationKey, importVerificationKey } from '@rune/protocol';
+import {
+  type AnchorRead,
+  AnchorWriter,
+  MAX_ANCHOR_NEXT,
+  type SignedAnchor,
+  anchorMismatch,
+  auditAnchorPath,
+  readAuditAnchor,
+} from './audit-anchor.js';
 import { canonicalJson } from './canonical-json.js';
 import { VaultError, VaultErrorCode, invalidRequest } from './errors.js';
 import type { Clock } from './rate-limiter.js';
@@ -43,8 +53,29 @@ export interface AuditHead {
 }
 
 export type AuditVerification =
-  | { readonly ok: true; readonly entries: number; readonly head: AuditHead }
-  | { readonly ok: false; readonly line: number; readonly reason: string; readonly entries: number };
+  | {
+      readonly ok: true;
+      readonly entries: number;
+      readonly head: AuditHead;
+      /** The signed head the log was checked against (only when an anchor key was given). */
+      readonly anchor?: SignedAnchor;
+    }
+  | {
+      readonly ok: false;
+      /** 1-based; 0 when the anchor file itself is at fault. */
+      readonly line: number;
+      readonly reason: string;
+      readonly entries: number;
+      /** The chain verifies but does not match the signed anchor (truncated, rewritten, missing anchor). */
+      readonly isAnchorFailure?: true;
+    };
+
+export interface VerifyAuditLogOptions {
+  /** A head recorded elsewhere that the log must end at exactly. */
+  readonly expectedHead?: AuditHead;
+  /** Check the log against its signed anchor file (`audit.head`) under the Vault's verify key. */
+  readonly anchor?: { readonly verifyKey: VerificationKey };
+}
 
 const ACTION = /^[a-z][a-z0-9_.:-]{0,63}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -66,6 +97,14 @@ function redact(text: string): string {
 /** Checks one line after another; `head` is the last verified entry. */
 class ChainVerifier {
   head: AuditHead = { seq: 0, hash: GENESIS_HASH };
+  /** Hash of the entry at `watchSeq` once seen (GENESIS_HASH for seq 0). */
+  hashAtWatch: string | undefined;
+  readonly #watchSeq: number | undefined;
+
+  constructor(watchSeq?: number) {
+    this.#watchSeq = watchSeq;
+    if (watchSeq === 0) this.hashAtWatch = GENESIS_HASH;
+  }
 
   /** Returns a reason when the line breaks the chain. */
   check(text: string, isTerminated: boolean): string | undefined {
@@ -100,6 +139,7 @@ class ChainVerifier {
     delete body.hash;
     if (hashAuditEntry(body) !== hash) return 'hash does not match the entry (edited)';
     this.head = { seq, hash };
+    if (seq === this.#watchSeq) this.hashAtWatch = hash;
     return undefined;
   }
 }
@@ -129,22 +169,23 @@ async function* readLines(path: string): AsyncGenerator<{ text: string; isTermin
   }
 }
 
-/**
- * Verifies a whole audit log. Detects any edited, removed, inserted, reordered or partly
- * truncated line, reporting the first bad line (1-based). Whole lines cut from the end are only
- * detectable against a head recorded elsewhere: pass it as `expectedHead`.
- */
-export async function verifyAuditLog(
-  path: string,
-  options: { expectedHead?: AuditHead } = {},
-): Promise<AuditVerification> {
-  const verifier = new ChainVerifier();
+interface ChainScan {
+  readonly result: AuditVerification;
+  /** Hash of the entry at the watched seq, when the log has it. */
+  readonly hashAtWatch: string | undefined;
+}
+
+/** Verifies the hash chain alone, remembering the hash at `watchSeq` (the anchor's seq). */
+async function scanChain(path: string, watchSeq?: number): Promise<ChainScan> {
+  const verifier = new ChainVerifier(watchSeq);
   let line = 0;
   try {
     for await (const { text, isTerminated } of readLines(path)) {
       line += 1;
       const reason = verifier.check(text, isTerminated);
-      if (reason !== undefined) return { ok: false, line, reason, entries: verifier.head.seq };
+      if (reason !== undefined) {
+        return { result: { ok: false, line, reason, entries: verifier.head.seq }, hashAtWatch: undefined };
+      }
     }
   } catch (err: unknown) {
     if (typeof err === 'object' && err !== null && 'code' in err && err.code === 'ENOENT') {
@@ -154,19 +195,93 @@ export async function verifyAuditLog(
       cause: err,
     });
   }
+  return {
+    result: { ok: true, entries: verifier.head.seq, head: verifier.head },
+    hashAtWatch: verifier.hashAtWatch,
+  };
+}
+
+/**
+ * Verifies a whole audit log. Detects any edited, removed, inserted, reordered or partly
+ * truncated line, reporting the first bad line (1-based). Whole lines cut from the end are
+ * detectable only against a head kept elsewhere: the signed anchor file (`anchor`, what
+ * `rune vault audit verify --data-dir` uses) or a recorded `expectedHead`.
+ */
+export async function verifyAuditLog(
+  path: string,
+  options: VerifyAuditLogOptions = {},
+): Promise<AuditVerification> {
+  const anchorPath = auditAnchorPath(path);
+  const key = options.anchor?.verifyKey;
+  const anchor = key === undefined ? undefined : await readAnchorFile(anchorPath, key);
+  const { result, hashAtWatch } = await scanChain(
+    path,
+    anchor?.isMissing === false ? anchor.best?.seq : undefined,
+  );
+  if (!result.ok) return result;
   const { expectedHead } = options;
   if (
     expectedHead !== undefined &&
-    (verifier.head.seq !== expectedHead.seq || verifier.head.hash !== expectedHead.hash)
+    (result.head.seq !== expectedHead.seq || result.head.hash !== expectedHead.hash)
   ) {
     return {
       ok: false,
-      line: line + 1,
-      reason: `log ends at seq ${verifier.head.seq}, expected head seq ${expectedHead.seq} (lines removed from the end?)`,
-      entries: verifier.head.seq,
+      line: result.entries + 1,
+      reason: `log ends at seq ${result.head.seq}, expected head seq ${expectedHead.seq} (lines removed from the end?)`,
+      entries: result.entries,
     };
   }
-  return { ok: true, entries: verifier.head.seq, head: verifier.head };
+  if (key === undefined || anchor === undefined) return result;
+  const mismatch = anchorMismatch(anchor, anchorPath, key, result.entries, hashAtWatch);
+  if (mismatch !== undefined)
+    return { ok: false, ...mismatch, entries: result.entries, isAnchorFailure: true };
+  return anchor.isMissing || anchor.best === undefined ? result : { ...result, anchor: anchor.best };
+}
+
+async function readAnchorFile(anchorPath: string, key: VerificationKey): Promise<AnchorRead> {
+  try {
+    return await readAuditAnchor(anchorPath, key);
+  } catch (err: unknown) {
+    throw new VaultError(VaultErrorCode.STORAGE_FAILED, `could not read ${anchorPath}: ${String(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+function chainBroken(path: string, line: number, reason: string): VaultError {
+  return new VaultError(
+    VaultErrorCode.AUDIT_CHAIN_BROKEN,
+    `audit log ${path} fails verification at line ${line}: ${reason}. ` +
+      'Refusing to append; preserve the file for investigation and start a new log.',
+    { reason },
+  );
+}
+
+function anchorBroken(path: string, anchorPath: string, reason: string): VaultError {
+  return new VaultError(
+    VaultErrorCode.AUDIT_CHAIN_BROKEN,
+    `audit log ${path} does not match its signed anchor ${anchorPath}: ${reason}. ` +
+      'Refusing to append; preserve both files for investigation and move them aside to start a new log.',
+    { reason },
+  );
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface AuditLogOptions {
+  readonly clock?: Clock;
+  /**
+   * The Vault's signing key. With it, the log keeps a signed head anchor (`audit.head`) after
+   * every durable batch and refuses to open a log that is shorter than (or differs from) it.
+   */
+  readonly anchorSigner?: Signer;
 }
 
 interface Pending {
@@ -180,64 +295,101 @@ interface Pending {
  * Append-only, hash-chained JSON-lines audit log. Entries get their seq and hash synchronously
  * (so the chain order is the call order); writes are batched and each batch is fsynced before
  * its appends resolve. After any write failure the log refuses further appends (fail closed).
+ *
+ * With an anchor signer, each batch is followed by a signed head in `audit.head` (see
+ * audit-anchor.ts) before its appends resolve, and a batch holds at most the `next` entries the
+ * previous anchor allowed, so a crash between the two writes always leaves a log the anchor admits.
  */
 export class AuditLog {
   readonly path: string;
   readonly #handle: FileHandle;
   readonly #clock: Clock;
+  readonly #anchor: AnchorWriter | undefined;
   #head: AuditHead;
+  /** Entries the next batch may take: what the last anchor allows beyond its head. */
+  #batchLimit: number;
   #pending: Pending[] = [];
   #drain: Promise<void> | undefined;
   #failure: VaultError | undefined;
   #isClosed = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(path: string, handle: FileHandle, head: AuditHead, clock: Clock) {
+  private constructor(
+    path: string,
+    handle: FileHandle,
+    head: AuditHead,
+    clock: Clock,
+    anchor: { readonly writer: AnchorWriter; readonly next: number } | undefined,
+  ) {
     this.path = path;
     this.#handle = handle;
     this.#head = head;
     this.#clock = clock;
+    this.#anchor = anchor?.writer;
+    this.#batchLimit = anchor?.next ?? Number.POSITIVE_INFINITY;
   }
 
-  /** Opens (or creates) the log; an existing log must verify, and the chain continues from its head. */
-  static async open(path: string, options: { clock?: Clock } = {}): Promise<AuditLog> {
+  /**
+   * Opens (or creates) the log; an existing log must verify, and the chain continues from its
+   * head. With `anchorSigner`, the log must also match its signed anchor: a log cut short is
+   * refused with AUDIT_CHAIN_BROKEN like a broken chain.
+   */
+  static async open(path: string, options: AuditLogOptions = {}): Promise<AuditLog> {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const clock = options.clock ?? Date.now;
+    const signer = options.anchorSigner;
+    const anchorPath = auditAnchorPath(path);
+    const key = signer === undefined ? undefined : importVerificationKey(signer.publicKey);
+    const anchor = key === undefined ? undefined : await readAnchorFile(anchorPath, key);
+    const current = anchor?.isMissing === false ? anchor.best : undefined;
     let head: AuditHead = { seq: 0, hash: GENESIS_HASH };
+    let hashAtAnchor: string | undefined;
     let isNew = false;
     try {
-      const result = await verifyAuditLog(path);
-      if (!result.ok) {
-        throw new VaultError(
-          VaultErrorCode.AUDIT_CHAIN_BROKEN,
-          `audit log ${path} fails verification at line ${result.line}: ${result.reason}. ` +
-            'Refusing to append; preserve the file for investigation and start a new log.',
-          { reason: result.reason },
-        );
-      }
-      head = result.head;
+      const scan = await scanChain(path, current?.seq);
+      if (!scan.result.ok) throw chainBroken(path, scan.result.line, scan.result.reason);
+      head = scan.result.head;
+      hashAtAnchor = scan.hashAtWatch;
     } catch (err: unknown) {
       if (!(err instanceof VaultError && err.code === VaultErrorCode.NOT_FOUND)) throw err;
       isNew = true;
+      hashAtAnchor = GENESIS_HASH;
     }
-    const handle = await open(path, 'a', AUDIT_FILE_MODE);
+    // An empty log without a usable anchor is a new log (or a crash while creating one).
+    const isFreshAnchor = key !== undefined && head.seq === 0 && (current === undefined || current.seq === 0);
+    if (key !== undefined && anchor !== undefined && !isFreshAnchor) {
+      const mismatch = anchorMismatch(anchor, anchorPath, key, head.seq, hashAtAnchor);
+      if (mismatch !== undefined) throw anchorBroken(path, anchorPath, mismatch.reason);
+    }
+
+    let writer: AnchorWriter | undefined;
+    let handle: FileHandle | undefined;
     try {
-      await handle.chmod(AUDIT_FILE_MODE);
-      if (isNew) {
-        // Make the new file's directory entry durable, or a crash could lose the whole log.
-        const fd = openSync(dirname(path), 'r');
-        try {
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
+      let next = 1;
+      if (signer !== undefined) {
+        const ts = new Date(clock()).toISOString();
+        if (current === undefined) {
+          // Before the log file exists, so a crash never leaves a new log without its anchor.
+          writer = await AnchorWriter.create(anchorPath, { ...head, ts, next }, signer);
+        } else {
+          writer = await AnchorWriter.open(anchorPath, current, signer);
+          // Re-anchor entries a crash left past the anchor, so its allowance does not accumulate.
+          if (current.seq !== head.seq) await writer.write({ ...head, ts, next });
+          else next = current.next;
         }
       }
+      handle = await open(path, 'a', AUDIT_FILE_MODE);
+      await handle.chmod(AUDIT_FILE_MODE);
+      // Make new directory entries durable, or a crash could lose the whole log or its anchor.
+      if (isNew || (signer !== undefined && current === undefined)) fsyncDir(dirname(path));
+      return new AuditLog(path, handle, head, clock, writer === undefined ? undefined : { writer, next });
     } catch (err: unknown) {
-      await handle.close();
+      await handle?.close();
+      await writer?.close();
       throw new VaultError(VaultErrorCode.STORAGE_FAILED, `could not prepare ${path}: ${String(err)}`, {
         cause: err,
       });
     }
-    return new AuditLog(path, handle, head, options.clock ?? Date.now);
   }
 
   get head(): AuditHead {
@@ -271,6 +423,7 @@ export class AuditLog {
     this.#closing ??= (async () => {
       await this.#drain;
       await this.#handle.close();
+      await this.#anchor?.close();
     })();
     return this.#closing;
   }
@@ -303,8 +456,9 @@ export class AuditLog {
   /** Group commit: writes everything queued in one write + fsync, until the queue is empty. */
   async #writePending(): Promise<void> {
     for (;;) {
-      const batch = this.#pending.splice(0);
-      if (batch.length === 0) {
+      const batch = this.#pending.splice(0, this.#batchLimit);
+      const last = batch.at(-1);
+      if (last === undefined) {
         // Cleared in the same synchronous step that saw the empty queue, so no append is stranded.
         this.#drain = undefined;
         return;
@@ -312,6 +466,17 @@ export class AuditLog {
       try {
         await this.#handle.appendFile(batch.map((p) => p.line).join(''), 'utf8');
         await this.#handle.sync();
+        if (this.#anchor !== undefined) {
+          // Only after the lines are durable: an anchor must never claim entries the disk lacks.
+          const next = Math.min(Math.max(this.#pending.length, 1), MAX_ANCHOR_NEXT);
+          await this.#anchor.write({
+            seq: last.entry.seq,
+            hash: last.entry.hash,
+            ts: new Date(this.#clock()).toISOString(),
+            next,
+          });
+          this.#batchLimit = next;
+        }
       } catch (err: unknown) {
         this.#failure = new VaultError(
           VaultErrorCode.STORAGE_FAILED,

@@ -1,5 +1,16 @@
 export { AccessGate, type Admission, type GateOutcome, type GateRequest } from './access-gate.js';
 export {
+  ANCHOR_FILE_BYTES,
+  ANCHOR_SLOT_BYTES,
+  MAX_ANCHOR_NEXT,
+  anchorSigningInput,
+  auditAnchorPath,
+  readAuditAnchor,
+  type AnchorHead,
+  type AnchorRead,
+  type SignedAnchor,
+} from './audit-anchor.js';
+export {
   ANONYMOUS_ACTOR,
   AUDIT_FILE_MODE,
   AuditLog,
@@ -9,8 +20,10 @@ export {
   verifyAuditLog,
   type AuditEntry,
   type AuditHead,
+  type AuditLogOptions,
   type AuditRecord,
   type AuditVerification,
+  type VerifyAuditLogOptions,
 } from './audit-log.js';
 export { canonicalJson } from './canonical-json.js';
 export {
@@ -70,7 +83,6 @@ export {
   BUILT_IN_ROLES,
   Capability,
   MAX_TOP_K_CAP,
-  capTopK,
   defineRole,
   hasCapability,
   isBuiltInRoleName,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { VaultError, VaultErrorCode, forbidden, invalidRequest, unauthenticated } from './errors.js';
 import type { Clock } from './rate-limiter.js';
-import { BUILT_IN_ROLES, type Capability, type Role, capTopK, defineRole, hasCapability } from './roles.js';
+import { BUILT_IN_ROLES, type Capability, type Role, defineRole, hasCapability } from './roles.js';
 import { JsonFileStore } from './state-store.js';
 import {
   type RandomBytes,
@@ -490,11 +490,6 @@ export class MemberRegistry {
       throw forbidden(`role "${role.name}" lacks capability "${capability}"`, member.id);
     }
     return role;
-  }
-
-  /** The k a recall may use: the request clamped to the member's role cap. */
-  capTopK(member: Member, requested: number): number {
-    return capTopK(this.getRole(member.role), requested);
   }
 
   // ---- internals ----

@@ -28,7 +28,7 @@ export interface RateLimitPolicy {
 export interface Role {
   readonly name: string;
   readonly capabilities: readonly Capability[];
-  /** Largest k a recall may return; larger requests are clamped to it. */
+  /** Largest k a recall may return; larger requests are refused (TOP_K_ABOVE_CAP), never clamped. */
   readonly topKCap: number;
   readonly rateLimit: RateLimitPolicy;
   readonly isBuiltIn: boolean;
@@ -126,12 +126,4 @@ export function defineRole(input: unknown): Role {
 
 export function hasCapability(role: Role, capability: Capability): boolean {
   return role.capabilities.includes(capability);
-}
-
-/** Clamps a requested top-k to the role's cap; a non-positive or fractional k is INVALID_REQUEST. */
-export function capTopK(role: Role, requested: number): number {
-  if (!Number.isInteger(requested) || requested < 1) {
-    throw invalidRequest('topK: expected a positive integer');
-  }
-  return Math.min(requested, role.topKCap);
 }

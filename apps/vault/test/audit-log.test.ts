@@ -1,13 +1,23 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createSigner, importVerificationKey } from '@rune/protocol';
 import { describe, expect, it } from 'vitest';
+import { auditAnchorPath } from '../src/audit-anchor.js';
 import { AuditLog, GENESIS_HASH, hashAuditEntry, verifyAuditLog } from '../src/audit-log.js';
 import { caught, fakeClock, tempDir } from './helpers.js';
 
-async function logWith(n: number): Promise<{ path: string; lines: string[] }> {
+const SIGNER = createSigner(new Uint8Array(32).fill(3));
+
+async function logWith(
+  n: number,
+  options: { isAnchored?: boolean } = {},
+): Promise<{ path: string; lines: string[] }> {
   const path = join(await tempDir(), 'audit', 'audit.log');
   const clock = fakeClock();
-  const log = await AuditLog.open(path, { clock: clock.now });
+  const log = await AuditLog.open(path, {
+    clock: clock.now,
+    ...(options.isAnchored === true ? { anchorSigner: SIGNER } : {}),
+  });
   for (let i = 0; i < n; i++) {
     clock.advance(1_000);
     await log.append({
@@ -239,6 +249,74 @@ describe('audit log', () => {
     const err = await caught(() => AuditLog.open(path));
     expect(err.code).toBe('AUDIT_CHAIN_BROKEN');
     expect(err.message).toMatch(/line 2/);
+  });
+
+  describe('with an anchor signer', () => {
+    it.each([1, 3])('refuses to reopen a log with its last %i line(s) cut off', async (cut) => {
+      const { path, lines } = await logWith(5, { isAnchored: true });
+      await writeFile(path, `${lines.slice(0, 5 - cut).join('\n')}\n`);
+      const err = await caught(() => AuditLog.open(path, { anchorSigner: SIGNER }));
+      expect(err.code).toBe('AUDIT_CHAIN_BROKEN');
+      expect(err.message).toContain(`truncated: the anchor says 5 entries, the log has ${5 - cut}`);
+      expect(err.message).toContain('Refusing to append');
+    });
+
+    it('refuses to reopen when the log is gone but the anchor is not', async () => {
+      const { path } = await logWith(2, { isAnchored: true });
+      await rm(path);
+      const err = await caught(() => AuditLog.open(path, { anchorSigner: SIGNER }));
+      expect(err.code).toBe('AUDIT_CHAIN_BROKEN');
+      expect(err.message).toContain('the anchor says 2 entries, the log has 0');
+    });
+
+    it('refuses to reopen a log whose anchor was deleted or signed by another key', async () => {
+      const { path } = await logWith(2, { isAnchored: true });
+      const other = createSigner(new Uint8Array(32).fill(4));
+      expect((await caught(() => AuditLog.open(path, { anchorSigner: other }))).message).toContain(
+        `signed by key ${SIGNER.keyId}, not ${other.keyId}`,
+      );
+      await rm(auditAnchorPath(path));
+      const err = await caught(() => AuditLog.open(path, { anchorSigner: SIGNER }));
+      expect(err.code).toBe('AUDIT_CHAIN_BROKEN');
+      expect(err.message).toContain('no anchor file');
+    });
+
+    it('reopens after a crash between a line and its anchor, and re-anchors at once', async () => {
+      const { path, lines } = await logWith(3, { isAnchored: true });
+      const prev = JSON.parse(lines[2]!) as { seq: number; hash: string };
+      const body = { seq: 4, ts: 't', actor: 'm', action: 'recall', outcome: 'allowed', prevHash: prev.hash };
+      await writeFile(
+        path,
+        `${[...lines, JSON.stringify({ ...body, hash: hashAuditEntry(body) })].join('\n')}\n`,
+      );
+      const log = await AuditLog.open(path, { anchorSigner: SIGNER });
+      expect(log.head.seq).toBe(4);
+      await log.close();
+      const key = importVerificationKey(SIGNER.publicKey);
+      expect(await verifyAuditLog(path, { anchor: { verifyKey: key } })).toMatchObject({
+        ok: true,
+        entries: 4,
+        anchor: { seq: 4 },
+      });
+      const reopened = await AuditLog.open(path, { anchorSigner: SIGNER });
+      await reopened.append({ actor: 'm', action: 'recall', outcome: 'allowed' });
+      await reopened.close();
+      expect(await verifyAuditLog(path, { anchor: { verifyKey: key } })).toMatchObject({
+        ok: true,
+        entries: 5,
+        anchor: { seq: 5 },
+      });
+    });
+
+    it('starts a new log and anchor together, and reopens an empty one', async () => {
+      const path = join(await tempDir(), 'audit.log');
+      await (await AuditLog.open(path, { anchorSigner: SIGNER })).close();
+      expect(await readFile(path, 'utf8')).toBe('');
+      expect((await stat(auditAnchorPath(path))).mode & 0o777).toBe(0o600);
+      const log = await AuditLog.open(path, { anchorSigner: SIGNER });
+      expect(log.head.seq).toBe(0);
+      await log.close();
+    });
   });
 
   it('refuses appends after close with STORAGE_FAILED', async () => {

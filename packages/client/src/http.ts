@@ -4,7 +4,7 @@ import { RuneClientError, codeOf, type ServiceName } from './errors.js';
 import { hintFor } from './hints.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
-/** Enough for a search answer over ~100k records (a block's scores are ~45 KB of base64url). */
+/** Enough for a search answer over ~100k records (a block's scores are ~37 KB of base64url). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const USER_AGENT = 'rune-client/0.1';
 

@@ -36,6 +36,7 @@ export { PUBLISHED_KEY_PATH, fetchPinnedKey } from './pinned-key.js';
 export { chooseEmbedder } from './embedder-choice.js';
 export {
   MAX_RECORD_JSON_BYTES,
+  RECORD_PAD_BYTES,
   RECORD_PAYLOAD_VERSION,
   recordPayloadSchema,
   type RecordPayload,

@@ -4,7 +4,13 @@ import { RuneClientError, invalidArgument } from './errors.js';
 /** Version of the sealed record layout; a reader skips records of any other. */
 export const RECORD_PAYLOAD_VERSION = 1;
 /** Largest sealed plaintext: far below the index's insert limit once the vector (~850 KB) is beside it. */
-export const MAX_RECORD_JSON_BYTES = 256 * 1024;
+/**
+ * Sealed plaintexts are padded with JSON whitespace to a multiple of this, so the index learns a
+ * size bucket, not a length, and the Vault's canaries (drawn from the same buckets) blend in.
+ */
+export const RECORD_PAD_BYTES = 512;
+/** The index stores sealed records up to 256 KiB; padding and the seal's 29 bytes must fit. */
+export const MAX_RECORD_JSON_BYTES = 256 * 1024 - RECORD_PAD_BYTES;
 
 /**
  * What a record seals (AES-256-GCM under K_r): the memory itself. The index stores it opaque; the
@@ -45,7 +51,7 @@ export function encodeRecordPayload(payload: RecordPayload): Uint8Array {
       `record is ${bytes.byteLength} bytes; at most ${MAX_RECORD_JSON_BYTES} can be stored`,
     );
   }
-  return bytes;
+  return padToBucket(bytes);
 }
 
 /** Reads an opened record; one this client cannot read (another version, a bug) is RECORD_UNREADABLE. */
@@ -66,4 +72,12 @@ function unreadable(recordId: string, detail: string, cause: unknown): RuneClien
     hint: 'it was probably written by a newer client; update rune',
     cause,
   });
+}
+
+/** Trailing spaces are insignificant to JSON.parse, so padding needs no framing. */
+function padToBucket(json: Uint8Array): Uint8Array {
+  const size = Math.max(RECORD_PAD_BYTES, Math.ceil(json.byteLength / RECORD_PAD_BYTES) * RECORD_PAD_BYTES);
+  const out = new Uint8Array(size).fill(0x20);
+  out.set(json);
+  return out;
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { float32ToLeBytes, type RecordPayload } from '../src/index.js';
+import {
+  MAX_RECORD_JSON_BYTES,
+  RECORD_PAD_BYTES,
+  float32ToLeBytes,
+  type RecordPayload,
+} from '../src/index.js';
 import { RecordIdPool, shuffle } from '../src/record-id-pool.js';
 import { decodeRecordPayload, encodeRecordPayload } from '../src/record-payload.js';
 import { unitVector } from '../src/vectors.js';
@@ -18,6 +23,18 @@ describe('record payloads', () => {
     expect(decodeRecordPayload(encodeRecordPayload(RECORD), 'rec_1')).toEqual(RECORD);
     const newer = new TextEncoder().encode(JSON.stringify({ ...RECORD, status: 'superseded' }));
     expect(decodeRecordPayload(newer, 'rec_1')).toEqual(RECORD);
+  });
+
+  it('pads the sealed form to 512-byte buckets, so the index sees a size bucket, not a length', () => {
+    const short = encodeRecordPayload(RECORD);
+    const longer = encodeRecordPayload({ ...RECORD, insight: 'x'.repeat(600) });
+    expect(short.byteLength).toBe(RECORD_PAD_BYTES);
+    expect(longer.byteLength).toBe(2 * RECORD_PAD_BYTES);
+    expect(encodeRecordPayload({ ...RECORD, insight: 'use idempotency keys!' }).byteLength).toBe(
+      short.byteLength,
+    );
+    // The largest record still fits the index's 256 KiB sealed-record limit with the seal's overhead.
+    expect(MAX_RECORD_JSON_BYTES + 29).toBeLessThanOrEqual(256 * 1024);
   });
 
   it('refuses to seal an invalid or oversized record with INVALID_ARGUMENT', async () => {

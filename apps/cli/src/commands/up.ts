@@ -1,7 +1,9 @@
 import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { defaultConfigPath, writeMemberConfig } from '@rune/client';
+import { isLoopbackHost } from '@rune/tls';
 import { flag, intOpt, parse, portOpt, requiredOpt, stringOpt } from '../args.js';
+import { usageError } from '../cli-error.js';
 import { runUntilSignal } from '../lifecycle.js';
 import { startLocalStack } from '../stack/local-stack.js';
 
@@ -12,6 +14,7 @@ Usage: rune up --data-dir DIR [--vault-port 50080] [--index-port 50090]
   --data-dir DIR       keys, members, audit log and the encrypted index live here
   --vault-port N       Vault port (default 50080; 0 picks a free one)
   --index-port N       index port (default 50090; 0 picks a free one)
+  --host ADDR          loopback address to listen on (default 127.0.0.1)
   --plain-http         plain HTTP on loopback instead of a generated private CA
   --kek-env NAME       take the key-encryption passphrase from this variable
                        (default: a generated file in DIR, fine for a single machine only)
@@ -42,9 +45,17 @@ export async function up(argv: readonly string[], env: NodeJS.ProcessEnv): Promi
     return 0;
   }
   const kekEnv = stringOpt(parsed, 'kek-env');
+  const host = stringOpt(parsed, 'host') ?? '127.0.0.1';
+  // The local stack is a single-machine stack; a reachable Vault is `rune vault serve`.
+  if (!isLoopbackHost(host)) {
+    throw usageError(
+      `up: --host must be a loopback address, got "${host}"`,
+      'to serve other machines, use rune vault serve and rune index serve',
+    );
+  }
   const stack = await startLocalStack({
     dataDir: requiredOpt(parsed, 'up', 'data-dir'),
-    host: stringOpt(parsed, 'host') ?? '127.0.0.1',
+    host,
     vaultPort: portOpt(parsed, 'up', 'vault-port', 50080),
     indexPort: portOpt(parsed, 'up', 'index-port', 50090),
     plainHttp: flag(parsed, 'plain-http'),

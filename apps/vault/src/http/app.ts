@@ -88,9 +88,10 @@ export function createVaultApp(deps: VaultAppDeps): (req: IncomingMessage, res: 
    * Authenticates the bearer and applies the role's rate limit for routes whose core authorises
    * and audits the operation itself. Denials are audited here with their reason.
    */
-  async function admit(req: IncomingMessage, action: string): Promise<Member> {
+  async function admit(req: IncomingMessage, action: string, isCharged = true): Promise<Member> {
     try {
       const member = deps.registry.authenticate(bearerOf(req), clock());
+      if (!isCharged) return member;
       const role = deps.registry.getRole(member.role);
       const decision = limiter.take(member.id, role.rateLimit, clock());
       if (!decision.isAllowed) {
@@ -172,7 +173,8 @@ export function createVaultApp(deps: VaultAppDeps): (req: IncomingMessage, res: 
 
   // Any member may read the public key; its pinned hash, not this channel, is what makes it trusted.
   add('GET', '/v1/keys/public', async ({ req, res }) => {
-    await admit(req, 'keys.public');
+    // Not charged to the rate limit: every client fetches it once before its real work.
+    await admit(req, 'keys.public', false);
     sendJson(res, 200, deps.publishedKey);
   });
   add('POST', '/v1/indexes', async (ctx) => {

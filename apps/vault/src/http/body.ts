@@ -5,8 +5,8 @@ import { HttpError, HttpErrorCode } from './errors.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 /**
- * A search result carries every block's encrypted scores (about 45 KB of base64 per 128 records),
- * so /v1/results needs far more room than any other route: 64 MiB covers about 180k records.
+ * A search result carries every block's encrypted scores (about 37 KB of base64 per 128 records),
+ * so /v1/results needs far more room than any other route: 64 MiB covers about 230k records.
  */
 export const RESULTS_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 

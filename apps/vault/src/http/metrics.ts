@@ -84,15 +84,15 @@ export function createVaultMetrics(registry: Registry = new Registry()): VaultMe
       this.set((Date.now() - startMs) / 1000);
     },
   });
-  // Counted from the audit head so entries written by any component are included.
+  // Follows the audit head (entries in the hash-chained log), so entries written by any component,
+  // and before the first scrape, are all counted.
   let seenSeq = 0;
   new Counter({
     name: 'vault_audit_entries_total',
-    help: 'Audit entries appended by this process',
+    help: 'Entries in the hash-chained audit log',
     registers,
     collect() {
       const seq = sources?.auditSeq() ?? seenSeq;
-      if (seenSeq === 0) seenSeq = seq;
       if (seq > seenSeq) {
         this.inc(seq - seenSeq);
         seenSeq = seq;

@@ -119,10 +119,15 @@ export async function plantCanaries(
   );
 }
 
-/** Version byte, then noise of a typical record's length: what a sealed record looks like from outside. */
+/** Members pad sealed plaintexts to multiples of this (packages/client record-payload.ts). */
+const RECORD_PAD_BYTES = 512;
+
+/**
+ * Version byte, then noise of a typical record's padded length (1 to 4 pad buckets): what a
+ * sealed record looks like from outside.
+ */
 function fakeSealedRecord(random: RandomBytes): Uint8Array {
-  const lengthBytes = random(2);
-  const plaintextBytes = 256 + ((((lengthBytes[0] ?? 0) << 8) | (lengthBytes[1] ?? 0)) % 1792);
+  const plaintextBytes = RECORD_PAD_BYTES * (1 + ((random(1)[0] ?? 0) % 4));
   const out = new Uint8Array(random(RECORD_SEAL_OVERHEAD + plaintextBytes));
   out[0] = RECORD_SEAL_VERSION;
   return out;

@@ -291,6 +291,7 @@ function decryptAndRank(
     } catch (err: unknown) {
       throw rejectResult(`block ${block.blockId}: ${describe(err)}`, err);
     }
+    // The whole block is range-checked before any canary, so garbage is always named as such.
     for (let slot = 0; slot < perBlock; slot++) {
       const s = scores[slot] ?? Number.NaN;
       // NaN fails both comparisons and is refused too.
@@ -301,6 +302,9 @@ function decryptAndRank(
           `block ${block.blockId}: a score lies outside [-${SCORE_LIMIT}, ${SCORE_LIMIT}]`,
         );
       }
+    }
+    for (let slot = 0; slot < perBlock; slot++) {
+      const s = scores[slot] ?? Number.NaN;
       const record = ledger.at(block.blockId, slot);
       if (record === undefined || record.status !== RecordStatus.LIVE) continue;
       if (record.canary !== undefined) {

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { createEngine } from '@rune/crypto';
 import { createSigner } from '@rune/protocol';
 import { acquireDataDirLock } from '@rune/runtime';
-import { type ListeningServer, type TlsMaterial, startServer } from '@rune/tls';
+import { type ListeningServer, type TlsMaterial, isLoopbackHost, startServer } from '@rune/tls';
 import { AuditLog, AuditOutcome } from '../audit-log.js';
+import { VaultError, VaultErrorCode } from '../errors.js';
 import { writeBytesAtomicSync } from '../atomic-file.js';
 import { createVaultApp } from '../http/app.js';
 import { createVaultMetrics } from '../http/metrics.js';
@@ -96,7 +97,9 @@ export async function startVault(options: VaultServerOptions): Promise<RunningVa
       { overwrite: true, mode: 0o644 },
     );
     const registry = MemberRegistry.open({ dataDir: options.dataDir });
-    const audit = await AuditLog.open(join(options.dataDir, AUDIT_FILE_NAME));
+    // One signer for the audit anchor and the search core's permits and tickets.
+    const signer = createSigner(keySet.signingSeed);
+    const audit = await AuditLog.open(join(options.dataDir, AUDIT_FILE_NAME), { anchorSigner: signer });
     closers.push(() => audit.close());
     if (opened.isNew) {
       await audit.append({ actor: 'vault', action: 'keys.generate', outcome: AuditOutcome.ALLOWED });
@@ -113,7 +116,7 @@ export async function startVault(options: VaultServerOptions): Promise<RunningVa
         secretKey: keySet.secretKey,
         publicKey: keySet.publicKey,
         teamSecret: keySet.teamSecret,
-        signer: createSigner(keySet.signingSeed),
+        signer,
         indexVerifyKeys: options.indexVerifyKeys,
       },
       engine,
@@ -163,6 +166,7 @@ export async function startVault(options: VaultServerOptions): Promise<RunningVa
 
     const linkIndex = (link: IndexLink) => {
       if (keeper !== undefined) throw new Error('the Vault already plants canaries in an index');
+      assertIndexLink(link);
       const started = new CanaryKeeper(search, link, logger);
       keeper = started;
       started.start();
@@ -181,5 +185,22 @@ export async function startVault(options: VaultServerOptions): Promise<RunningVa
   } catch (err: unknown) {
     await closeAll();
     throw err;
+  }
+}
+
+/** Canary ciphertexts and permits cross this link: HTTPS, or plain HTTP to loopback only. */
+function assertIndexLink(link: IndexLink): void {
+  let url: URL;
+  try {
+    url = new URL(link.url);
+  } catch {
+    throw new VaultError(VaultErrorCode.INVALID_REQUEST, `the index URL "${link.url}" is not a URL`);
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(host))) {
+    throw new VaultError(
+      VaultErrorCode.INVALID_REQUEST,
+      `the index URL ${link.url} must use https:// (http:// only to a loopback address)`,
+    );
   }
 }

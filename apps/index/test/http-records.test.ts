@@ -1,5 +1,12 @@
 import { blockScoreWords, decryptTopK, ScoreDecryptor } from '@rune/crypto';
-import { MessageKind, decodeBase64url, encodeBase64url, verifyEnvelope } from '@rune/protocol';
+import {
+  FRAME_CONTENT_TYPE,
+  MessageKind,
+  decodeBase64url,
+  decodeFrame,
+  encodeBase64url,
+  verifyEnvelope,
+} from '@rune/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   INDEX_ID,
@@ -92,6 +99,24 @@ describe('index HTTP API', () => {
         isLive: (blockId, slot) => live.has(`${blockId}:${slot}`),
       });
       expect(top[0]).toMatchObject({ blockId: 1, slot: 2 });
+
+      // A member asking for a frame gets the same signed result and blocks as raw bytes.
+      const framed = await t.post(
+        `/v1/indexes/${INDEX_ID}/search`,
+        { ticket: searchTicket(query, 2, WORDS), query: encodeBase64url(query) },
+        { accept: FRAME_CONTENT_TYPE },
+      );
+      expect(framed.status).toBe(200);
+      expect(framed.headers.get('content-type')).toBe(FRAME_CONTENT_TYPE);
+      const frame = decodeFrame(new Uint8Array(await framed.arrayBuffer()), {
+        maxJsonBytes: 65_536,
+        maxBlobs: 8,
+        maxBlobBytes: 1 << 20,
+      });
+      verifyEnvelope(MessageKind.SEARCH_RESULT, (frame.json as { result: unknown }).result, indexParty.key, {
+        now: NOW,
+      });
+      expect(frame.blobs.map((b) => b.byteLength)).toEqual(blocks.map((b) => b.byteLength));
 
       const fetched = await t.post(`${RECORDS}/fetch`, { ticket, recordIds: ['rec-130', 'rec-unknown'] });
       expect(fetched.status).toBe(200);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { decodeBase64url, encodeBase64url } from '@rune/protocol';
+import { FRAME_CONTENT_TYPE, decodeBase64url, encodeBase64url, encodeFrame } from '@rune/protocol';
 import { type PublishedKey, verifyPublishedKey } from '../src/keys/published-key.js';
 import { plainQueryBytes } from '../src/search/index.js';
 import { startHttpVault } from './http-harness.js';
@@ -178,6 +178,42 @@ describe('vault HTTP: members and search', () => {
     expect(metrics).toMatch(/vault_refusals_total\{reason="replay"\} 1/);
     expect(metrics).toMatch(/vault_decryption_operations_total\{status="success"\} 1/);
     expect(metrics).toMatch(/vault_tickets_issued_total 1/);
+  });
+
+  it('opens a result sent as a frame (raw score blocks) and refuses a malformed frame with 400', async () => {
+    const { base, tokens, vault, core } = await startHttpVault();
+    const vectors = unitVectors(2);
+    const captured = [];
+    for (const v of vectors) captured.push(await capture({ ...vault, core }, vault.alice, v));
+    const queryBytes = plainQueryBytes(vectors[0]!);
+    const post = (body: Uint8Array | string, type: string) =>
+      fetch(`${base}/v1/results`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.alice}`, 'content-type': type },
+        body,
+      });
+    const ticketFor = async () => {
+      const res = await fetch(`${base}/v1/tickets`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.alice}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ indexId: INDEX_ID, query: encodeBase64url(queryBytes), k: 1 }),
+      });
+      return ((await res.json()) as { ticket: unknown }).ticket;
+    };
+    const ticket = await ticketFor();
+    const { result, blocks } = vault.index.search(ticket, queryBytes);
+    const frame = encodeFrame({ ticket, result }, blocks);
+
+    const truncated = await post(frame.subarray(0, frame.byteLength - 3), FRAME_CONTENT_TYPE);
+    expect(truncated.status).toBe(400);
+    expect(((await truncated.json()) as { error: { code: string } }).error.code).toBe('INVALID_REQUEST');
+    const extraField = await post(encodeFrame({ ticket, result, blocks: [] }, blocks), FRAME_CONTENT_TYPE);
+    expect(extraField.status).toBe(400);
+
+    const opened = await post(frame, FRAME_CONTENT_TYPE);
+    expect(opened.status).toBe(200);
+    const hits = ((await opened.json()) as { hits: { recordId: string }[] }).hits;
+    expect(hits.map((h) => h.recordId)).toEqual([captured[0]!.recordId]);
   });
 
   it('never shows a token in /status, /metrics or the audit file', async () => {

@@ -1,10 +1,23 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { FRAME_CONTENT_TYPE, decodeFrame, encodeFrame } from '@rune/protocol';
 import { RuneClientError, codeOf, type ServiceName } from './errors.js';
 import { hintFor } from './hints.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Enough for a search answer over ~100k records (a block's scores are ~37 KB of base64url). */
+/** A frame a service answered with: a JSON head and raw blobs (search results' score blocks). */
+export class FrameAnswer {
+  readonly json: unknown;
+  readonly blobs: Uint8Array[];
+  constructor(frame: { json: unknown; blobs: Uint8Array[] }) {
+    this.json = frame.json;
+    this.blobs = frame.blobs;
+  }
+}
+
+const ANSWER_FRAME_LIMITS = { maxJsonBytes: 1024 * 1024, maxBlobs: 16_384, maxBlobBytes: 1024 * 1024 };
+
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const USER_AGENT = 'rune-client/0.1';
 
@@ -68,6 +81,25 @@ export class JsonHttpClient {
     return this.#request('POST', path, Buffer.from(JSON.stringify(body), 'utf8'), options);
   }
 
+  /** POSTs JSON and asks for a frame; answers a FrameAnswer, or parsed JSON from a service without frames. */
+  postAcceptingFrame(path: string, body: unknown, options: RequestOptions = {}): Promise<unknown> {
+    return this.#request('POST', path, Buffer.from(JSON.stringify(body), 'utf8'), options, {
+      accept: `${FRAME_CONTENT_TYPE}, application/json;q=0.5`,
+    });
+  }
+
+  /** POSTs a frame (a JSON head plus raw blobs) and reads a JSON answer. */
+  postFrame(
+    path: string,
+    head: unknown,
+    blobs: readonly Uint8Array[],
+    options: RequestOptions = {},
+  ): Promise<unknown> {
+    return this.#request('POST', path, Buffer.from(encodeFrame(head, blobs)), options, {
+      contentType: FRAME_CONTENT_TYPE,
+    });
+  }
+
   /** Closes idle keep-alive sockets. */
   close(): void {
     this.#agent.destroy();
@@ -85,13 +117,17 @@ export class JsonHttpClient {
     path: string,
     payload: Buffer | undefined,
     options: RequestOptions,
+    media: { accept?: string; contentType?: string } = {},
   ): Promise<unknown> {
     const url = this.urlOf(path);
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const maxBytes = options.maxResponseBytes ?? this.#maxResponseBytes;
-    const headers: Record<string, string | number> = { accept: 'application/json', 'user-agent': USER_AGENT };
+    const headers: Record<string, string | number> = {
+      accept: media.accept ?? 'application/json',
+      'user-agent': USER_AGENT,
+    };
     if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] = media.contentType ?? 'application/json';
       headers['content-length'] = payload.byteLength;
     }
     if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
@@ -149,6 +185,13 @@ export class JsonHttpClient {
   }
 
   #interpret(status: number, headers: IncomingHttpHeaders, body: Buffer): unknown {
+    if (status >= 200 && status < 300 && (headers['content-type'] ?? '').startsWith(FRAME_CONTENT_TYPE)) {
+      try {
+        return new FrameAnswer(decodeFrame(body, ANSWER_FRAME_LIMITS));
+      } catch (err: unknown) {
+        throw this.#invalid(`a malformed frame (${err instanceof Error ? err.message : String(err)})`);
+      }
+    }
     const json = parseJson(body);
     if (status >= 200 && status < 300) {
       if (json === undefined) throw this.#invalid(`HTTP ${status} with a body that is not JSON`);

@@ -2,6 +2,7 @@ import { isCryptoError, openRecord } from '@rune/crypto';
 import { MAX_TOP_K, encodeBase64url } from '@rune/protocol';
 import { type ClientContext, indexPath } from './context.js';
 import { RuneClientError, invalidArgument, isRuneClientError } from './errors.js';
+import { FrameAnswer } from './http.js';
 import { decodeRecordPayload, type RecordPayload } from './record-payload.js';
 import { shuffle } from './record-id-pool.js';
 import { float32ToLeBytes, unitVector } from './vectors.js';
@@ -12,6 +13,7 @@ import {
   parseAnswer,
   responseInvalid,
   searchAnswerSchema,
+  searchHeadSchema,
   ticketAnswerSchema,
 } from './wire.js';
 
@@ -66,7 +68,8 @@ export interface RecallOutcome {
 interface SearchedTicket {
   readonly ticket: Record<string, unknown>;
   readonly result: Record<string, unknown>;
-  readonly blocks: string[];
+  /** Serialised BlockScores, as the index sent them. */
+  readonly blocks: Uint8Array[];
   readonly ticketMs: number;
   readonly searchMs: number;
 }
@@ -97,11 +100,11 @@ export async function recallVector(
   const opening = ctx.monotonicMs();
   const opened = parseAnswer(
     openAnswerSchema,
-    await ctx.vault.post('/v1/results', {
-      ticket: searched.ticket,
-      result: searched.result,
-      blocks: searched.blocks,
-    }),
+    await ctx.vault.postFrame(
+      '/v1/results',
+      { ticket: searched.ticket, result: searched.result },
+      searched.blocks,
+    ),
     'vault',
     'search result',
   );
@@ -166,11 +169,8 @@ async function ticketAndSearch(ctx: ClientContext, query: string, k: number): Pr
     );
     const t1 = ctx.monotonicMs();
     try {
-      const answer = parseAnswer(
-        searchAnswerSchema,
-        await ctx.index.post(indexPath(ctx, '/search'), { ticket, query }),
-        'index',
-        'search',
+      const answer = searchAnswerOf(
+        await ctx.index.postAcceptingFrame(indexPath(ctx, '/search'), { ticket, query }),
       );
       return { ticket, ...answer, ticketMs: t1 - t0, searchMs: ctx.monotonicMs() - t1 };
     } catch (err: unknown) {
@@ -238,4 +238,17 @@ function openHit(
   } finally {
     plaintext.fill(0);
   }
+}
+
+/** The index answers a frame (blocks as raw bytes); a service without frames answers base64 in JSON. */
+function searchAnswerOf(answer: unknown): { result: Record<string, unknown>; blocks: Uint8Array[] } {
+  if (answer instanceof FrameAnswer) {
+    const { result } = parseAnswer(searchHeadSchema, answer.json, 'index', 'search');
+    return { result, blocks: answer.blobs };
+  }
+  const parsed = parseAnswer(searchAnswerSchema, answer, 'index', 'search');
+  return {
+    result: parsed.result,
+    blocks: parsed.blocks.map((b, i) => decodeField('index', b, `blocks[${i}]`)),
+  };
 }

@@ -13,6 +13,8 @@ export const permitGrantSchema = z.object({ permit: envelope, recordId: z.string
 export const insertAnswerSchema = z.object({ receipt: envelope });
 export const ticketAnswerSchema = z.object({ ticket: envelope });
 export const searchAnswerSchema = z.object({ result: envelope, blocks: z.array(b64) });
+/** The JSON head of a framed search answer; its blocks travel as the frame's blobs. */
+export const searchHeadSchema = z.object({ result: envelope });
 export const openAnswerSchema = z.object({
   hits: z.array(z.object({ recordId: z.string(), score: z.number(), recordKey: b64 })),
 });

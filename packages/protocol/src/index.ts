@@ -57,3 +57,4 @@ export {
 export { ReplayGuard, type ReplayGuardOptions } from './replay-guard.js';
 export { assertQueryMatchesTicket, assertResultMatches } from './result-binding.js';
 export { newNonce } from './nonce.js';
+export { FRAME_CONTENT_TYPE, decodeFrame, encodeFrame, type FrameLimits } from './frame.js';

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { QueryMode } from '@rune/crypto';
-import { encodeBase64url } from '@rune/protocol';
+import { FRAME_CONTENT_TYPE, encodeBase64url, encodeFrame } from '@rune/protocol';
 import { Registry } from 'prom-client';
 import type { IndexService } from '../core/index-service.js';
 import { IndexError } from '../errors.js';
@@ -241,6 +241,10 @@ export function createIndexApp(deps: IndexAppDeps): RequestHandler {
         const started = now();
         const { result, blocks } = await service.search(request);
         metrics.searchDuration.observe((now() - started) / 1000);
+        // Members ask for a frame: the blocks travel as raw bytes, not base64 inside JSON.
+        if (acceptsFrame(ctx.req)) {
+          return { status: 200, body: encodeFrame({ result }, blocks), contentType: FRAME_CONTENT_TYPE };
+        }
         return { status: 200, body: { result, blocks: blocks.map((b) => encodeBase64url(b)) } };
       },
     },
@@ -348,10 +352,17 @@ function requireOperator(req: IncomingMessage, expected: Buffer): void {
 }
 
 function send(res: ServerResponse, reply: Reply): void {
-  const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+  const payload =
+    reply.body instanceof Uint8Array
+      ? reply.body
+      : Buffer.from(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body), 'utf8');
   res.statusCode = reply.status;
   res.setHeader('Content-Type', reply.contentType ?? 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.setHeader('Content-Length', payload.byteLength);
   res.setHeader('Cache-Control', 'no-store');
-  res.end(text);
+  res.end(payload);
+}
+
+function acceptsFrame(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? '').toLowerCase().includes(FRAME_CONTENT_TYPE);
 }

@@ -8,7 +8,13 @@ import type { Member, MemberRegistry } from '../member-registry.js';
 import { RateLimiter, type Clock } from '../rate-limiter.js';
 import { Capability, type RateLimitPolicy } from '../roles.js';
 import { bytesToFloat32, type SearchCore } from '../search/index.js';
-import { DEFAULT_BODY_LIMIT_BYTES, RESULTS_BODY_LIMIT_BYTES, readJsonBody } from './body.js';
+import {
+  DEFAULT_BODY_LIMIT_BYTES,
+  RESULTS_BODY_LIMIT_BYTES,
+  isFrameBody,
+  readFrameBody,
+  readJsonBody,
+} from './body.js';
 import { HttpError, HttpErrorCode, mapError, sendJson } from './errors.js';
 import { checkHealth, createCpuSampler, diskPercent, memoryPercent } from './health.js';
 import type { VaultMetrics } from './metrics.js';
@@ -56,6 +62,8 @@ const REDEEM_POLICY: RateLimitPolicy = { requestsPerMinute: 30, burst: 10 };
 const KNOWN_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 const MAX_DIM = 4096;
 const MAX_BLOCKS = 4096;
+/** One block's serialised scores are ~27 KB at the largest parameter set; this bounds a blob. */
+const MAX_BLOCK_SCORES_BYTES = 1024 * 1024;
 
 /**
  * The Vault's HTTP adapter. Returns a node:http request handler and never binds a port (main.ts does).
@@ -215,14 +223,27 @@ export function createVaultApp(deps: VaultAppDeps): (req: IncomingMessage, res: 
   add('POST', '/v1/results', async (ctx) => {
     const member = await admit(ctx.req, 'recall.open');
     const limit = Math.max(bodyLimit, deps.resultsBodyLimitBytes ?? RESULTS_BODY_LIMIT_BYTES);
-    const b = objectWith(await readJsonBody(ctx.req, limit), ['ticket', 'result', 'blocks']);
-    if (!Array.isArray(b.blocks) || b.blocks.length > MAX_BLOCKS) {
-      throw new VaultError(
-        VaultErrorCode.INVALID_REQUEST,
-        `"blocks" must be an array of at most ${MAX_BLOCKS}`,
-      );
+    let b: Record<string, unknown>;
+    let blocks: Uint8Array[];
+    if (isFrameBody(ctx.req)) {
+      // The members' client sends the blocks as raw bytes beside a small JSON head.
+      const frame = await readFrameBody(ctx.req, limit, {
+        maxJsonBytes: bodyLimit,
+        maxBlobs: MAX_BLOCKS,
+        maxBlobBytes: MAX_BLOCK_SCORES_BYTES,
+      });
+      b = objectWith(frame.json, ['ticket', 'result']);
+      blocks = frame.blobs;
+    } else {
+      b = objectWith(await readJsonBody(ctx.req, limit), ['ticket', 'result', 'blocks']);
+      if (!Array.isArray(b.blocks) || b.blocks.length > MAX_BLOCKS) {
+        throw new VaultError(
+          VaultErrorCode.INVALID_REQUEST,
+          `"blocks" must be an array of at most ${MAX_BLOCKS}`,
+        );
+      }
+      blocks = b.blocks.map((v: unknown, i) => bytes(v, `blocks[${i}]`));
     }
-    const blocks = b.blocks.map((v: unknown, i) => bytes(v, `blocks[${i}]`));
     const hits = await deps.search.openResult({ member, ticket: b.ticket, result: b.result, blocks });
     sendJson(ctx.res, 200, {
       hits: hits.map((h) => ({

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { parseStrictJson } from '@rune/protocol';
+import { FRAME_CONTENT_TYPE, type FrameLimits, decodeFrame, parseStrictJson } from '@rune/protocol';
 import { invalidRequest } from '../errors.js';
 import { HttpError, HttpErrorCode } from './errors.js';
 
@@ -29,6 +29,32 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   if (type !== undefined && !/^application\/json\b/i.test(type)) {
     throw new HttpError(415, HttpErrorCode.UNSUPPORTED_MEDIA_TYPE, 'content-type must be application/json');
   }
+  const text = (await readBytes(req, limitBytes)).toString('utf8');
+  if (text.length === 0) throw invalidRequest('a JSON body is required');
+  return parseStrictJson(text);
+}
+
+/** True when the request body is a frame (a JSON head plus raw blobs) rather than JSON. */
+export function isFrameBody(req: IncomingMessage): boolean {
+  return (req.headers['content-type'] ?? '').toLowerCase().startsWith(FRAME_CONTENT_TYPE);
+}
+
+/** Reads a frame body of at most `limitBytes` and parses it strictly; malformed frames are 400. */
+export async function readFrameBody(
+  req: IncomingMessage,
+  limitBytes: number,
+  limits: FrameLimits,
+): Promise<{ json: unknown; blobs: Uint8Array[] }> {
+  checkDeclaredLength(req, limitBytes);
+  const bytes = await readBytes(req, limitBytes);
+  try {
+    return decodeFrame(bytes, limits);
+  } catch (err: unknown) {
+    throw invalidRequest(err instanceof Error ? err.message : 'malformed frame');
+  }
+}
+
+async function readBytes(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -37,7 +63,5 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
     if (size > limitBytes) throw tooLarge(limitBytes);
     chunks.push(buf);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.length === 0) throw invalidRequest('a JSON body is required');
-  return parseStrictJson(text);
+  return Buffer.concat(chunks);
 }

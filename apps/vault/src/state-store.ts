@@ -23,10 +23,13 @@ export function writeFileAtomicSync(path: string, data: string, mode: number = S
 export class JsonFileStore<T> {
   readonly path: string;
   readonly #parse: (raw: unknown) => T;
+  readonly #isCompact: boolean;
 
-  constructor(path: string, parse: (raw: unknown) => T) {
+  /** `isCompact`: one line, no indentation (large files rewritten often, such as ledger snapshots). */
+  constructor(path: string, parse: (raw: unknown) => T, options: { readonly isCompact?: boolean } = {}) {
     this.path = path;
     this.#parse = parse;
+    this.#isCompact = options.isCompact ?? false;
     mkdirSync(dirname(path), { recursive: true, mode: DATA_DIR_MODE });
   }
 
@@ -54,7 +57,7 @@ export class JsonFileStore<T> {
   }
 
   save(state: T): void {
-    writeFileAtomicSync(this.path, `${JSON.stringify(state, null, 2)}\n`);
+    writeFileAtomicSync(this.path, `${JSON.stringify(state, null, this.#isCompact ? undefined : 2)}\n`);
   }
 
   #corrupt(detail: string, cause: unknown): VaultError {

@@ -293,7 +293,11 @@ describe('search core: ledger persistence', () => {
 
   it('refuses a corrupted ledger instead of starting an empty one', async () => {
     const vault = await setupVault();
-    await capture(vault, vault.alice, unitVectors(1)[0]!);
+    const [first, second] = unitVectors(2);
+    await capture(vault, vault.alice, first!);
+    // A forget folds the journal into the snapshot, so the live record is in the file edited below.
+    const gone = await capture(vault, vault.alice, second!);
+    await vault.core.forgetRecord({ member: vault.alice, indexId: INDEX_ID, recordId: gone.recordId });
     const path = join(vault.dataDir, 'search', `ledger-${INDEX_ID}.json`);
     const ledger = JSON.parse(await readFile(path, 'utf8')) as {
       records: { nonce?: string; status: string }[];

@@ -282,12 +282,21 @@ describe('a hostile index answering a real Vault is refused, audited and counted
   it('refuses in-range scores of another query when a secret canary does not match', async () => {
     // The attacker does not know the canary; the test reads it only to pick a query the canary
     // answers strongly (~0.7), so the substituted answer misses it by far more than the tolerance.
-    const ledger = JSON.parse(
-      await readFile(join(stack.vaultDir, 'search', `ledger-${INDEX_ID}.json`), 'utf8'),
-    ) as {
-      records: { canary?: { vector: string; isConfirmed: boolean } }[];
-    };
-    const armed = ledger.records.find((r) => r.canary?.isConfirmed === true)?.canary;
+    // The ledger is a snapshot plus a journal of allocations and confirmations since it.
+    type Canary = { recordId: string; canary?: { vector: string; isConfirmed: boolean } };
+    const ledgerPath = join(stack.vaultDir, 'search', `ledger-${INDEX_ID}`);
+    const snapshot = JSON.parse(await readFile(`${ledgerPath}.json`, 'utf8')) as { records: Canary[] };
+    const journal = (await readFile(`${ledgerPath}.journal`, 'utf8'))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map(
+        (line) =>
+          (JSON.parse(line) as { entry: { op: string; records?: Canary[]; recordId?: string } }).entry,
+      );
+    const confirmed = new Set(journal.map((e) => (e.op === 'confirm' ? e.recordId : undefined)));
+    const armed = [...snapshot.records, ...journal.flatMap((e) => e.records ?? [])].find(
+      (r) => r.canary?.isConfirmed === true || confirmed.has(r.recordId),
+    )?.canary;
     expect(armed).toBeDefined();
     const canaryBytes = Buffer.from(armed!.vector, 'base64url');
     const canary = new Float32Array(DIM);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonHttpClient, RuneClient } from '@rune/client';
+import { FRAME_CONTENT_TYPE, decodeBase64url, encodeBase64url, encodeFrame } from '@rune/protocol';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -71,6 +72,9 @@ afterAll(async () => {
 /** One capture, recall and forget through the real client, keeping every JSON body it posted. */
 async function recordRealBodies(): Promise<void> {
   const post = vi.spyOn(JsonHttpClient.prototype, 'post');
+  // The search and its Vault opening travel as frames; the fuzzer attacks their JSON forms too.
+  const postAcceptingFrame = vi.spyOn(JsonHttpClient.prototype, 'postAcceptingFrame');
+  const postFrame = vi.spyOn(JsonHttpClient.prototype, 'postFrame');
   const client = await RuneClient.connect(fuzzer.config);
   try {
     const { recordId } = await client.capture({ insight: 'fuzz seed memory about retries', context: 'seed' });
@@ -81,14 +85,25 @@ async function recordRealBodies(): Promise<void> {
   } finally {
     client.close();
   }
-  post.mock.calls.forEach(([path, body], i) => {
-    const service = (post.mock.contexts[i] as JsonHttpClient).service;
+  const keep = (client: JsonHttpClient, path: string, body: unknown) => {
     recorded.set(
-      `${service} ${path.replace(/^\/v1\/indexes\/[^/]+\//, '/v1/indexes/:id/')}`,
+      `${client.service} ${path.replace(/^\/v1\/indexes\/[^/]+\//, '/v1/indexes/:id/')}`,
       body as Record<string, Json>,
     );
+  };
+  post.mock.calls.forEach(([path, body], i) => {
+    keep(post.mock.contexts[i] as JsonHttpClient, path, body);
+  });
+  postAcceptingFrame.mock.calls.forEach(([path, body], i) => {
+    keep(postAcceptingFrame.mock.contexts[i] as JsonHttpClient, path, body);
+  });
+  postFrame.mock.calls.forEach(([path, head, blobs], i) => {
+    const blocks = blobs.map((b) => encodeBase64url(b));
+    keep(postFrame.mock.contexts[i] as JsonHttpClient, path, { ...(head as object), blocks });
   });
   post.mockRestore();
+  postAcceptingFrame.mockRestore();
+  postFrame.mockRestore();
 }
 
 function real(key: string): () => Record<string, Json> {
@@ -440,6 +455,42 @@ describe('fuzzing every request body route on the live services', () => {
       ).toBe(true);
     }, 120_000);
   }
+
+  it('never answers a random or mutated frame posted to the Vault /v1/results with a server error', async () => {
+    const body = real('vault /v1/results')();
+    const blobs = (body.blocks as string[]).map((b) => decodeBase64url(b));
+    const valid = encodeFrame({ ticket: body.ticket, result: body.result }, blobs);
+    const mutated = fc
+      .tuple(
+        fc.nat({ max: valid.byteLength - 1 }),
+        fc.integer({ min: 1, max: 255 }),
+        fc.constantFrom('flip', 'cut', 'grow'),
+      )
+      .map(([at, x, how]) => {
+        if (how === 'cut') return valid.subarray(0, at);
+        if (how === 'grow') return Uint8Array.from([...valid, x]);
+        const copy = Uint8Array.from(valid);
+        copy[at] = (copy[at] ?? 0) ^ x;
+        return copy;
+      });
+    const frames = fc.oneof(mutated, fc.uint8Array({ maxLength: 4096 }));
+    await fc.assert(
+      fc.asyncProperty(frames, async (frame) => {
+        const res = await stack.request('vault', {
+          method: 'POST',
+          path: '/v1/results',
+          headers: {
+            authorization: `Bearer ${fuzzer.config.token}`,
+            'content-type': FRAME_CONTENT_TYPE,
+            'content-length': frame.byteLength,
+          },
+          body: Buffer.from(frame),
+        });
+        expect(res.status, res.text.slice(0, 200)).toBeLessThan(500);
+      }),
+      { numRuns: RUNS_PER_ROUTE, endOnFailure: true },
+    );
+  }, 120_000);
 
   it('leaves both services live and a normal capture and recall working', async () => {
     expect(await isLive('vault')).toBe(true);

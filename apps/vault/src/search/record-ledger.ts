@@ -4,233 +4,203 @@ import { RECORD_NONCE_BYTES, assertDimension, getParamSet } from '@rune/crypto';
 import { SLOTS_PER_BLOCK, idSchema } from '@rune/protocol';
 import { VaultError, VaultErrorCode, invalidRequest } from '../errors.js';
 import { JsonFileStore } from '../state-store.js';
+import {
+  type JournalEntry,
+  LedgerJournal,
+  closeForScrub,
+  openForScrub,
+  scrubAndClose,
+} from './ledger-journal.js';
+import {
+  ID,
+  LEDGER_VERSION,
+  MAX_SLOTS_PER_INDEX,
+  type LedgerRecord,
+  type LedgerSnapshot,
+  type NewLedgerRecord,
+  RecordStatus,
+  fail,
+  parseLedgerRecord,
+  parseLedgerSnapshot,
+  slotNumber,
+  text,
+} from './ledger-state.js';
 
-const LEDGER_VERSION = 1;
-/** Slots one index may allocate: the protocol's MAX_BLOCKS_PER_SEARCH blocks of 128. */
-export const MAX_SLOTS_PER_INDEX = 16_384 * SLOTS_PER_BLOCK;
+export {
+  MAX_SLOTS_PER_INDEX,
+  RecordStatus,
+  parseLedgerSnapshot,
+  type CanarySecret,
+  type LedgerRecord,
+  type LedgerSnapshot,
+  type NewLedgerRecord,
+} from './ledger-state.js';
 
-export const RecordStatus = { LIVE: 'live', TOMBSTONED: 'tombstoned' } as const;
-export type RecordStatus = (typeof RecordStatus)[keyof typeof RecordStatus];
+/** Journal entries (records allocated, canaries confirmed) a snapshot may trail by, at least. */
+export const MIN_COMPACTION_WEIGHT = 1024;
 
-/** A canary's secret: what lets the Vault predict its score for any query. */
-export interface CanarySecret {
-  /** The unit vector, little-endian float32 bytes, base64url. SECRET: never leaves the Vault. */
-  readonly vector: string;
-  /** hashBytes of the serialised EncryptedVector the Vault made for it. */
-  readonly ciphertextSha256: string;
-  /** Set once the index's signed insert-receipt for exactly that ciphertext arrived; only then is it checked. */
-  readonly isConfirmed: boolean;
+interface LedgerFiles {
+  readonly snapshots: JsonFileStore<LedgerSnapshot>;
+  readonly journal: LedgerJournal;
 }
 
-export interface LedgerRecord {
-  readonly recordId: string;
-  readonly blockId: number;
-  readonly slot: number;
-  /**
-   * SECURITY: the HKDF salt of K_r, base64url of RECORD_NONCE_BYTES. Present only while the record
-   * is live and not a canary; deleting it crypto-shreds the record (K_r can never be derived again).
-   */
-  readonly nonce?: string;
-  readonly authorMemberId: string;
-  readonly status: RecordStatus;
-  readonly isCanary: boolean;
-  readonly canary?: CanarySecret;
-  readonly createdAt: number;
-  readonly tombstonedAt?: number;
-}
-
-interface LedgerState {
-  readonly version: typeof LEDGER_VERSION;
-  readonly indexId: string;
-  readonly paramSetId: number;
-  readonly dim: number;
-  readonly epoch: number;
-  /** Next sequential slot number n: block floor(n/128), slot n % 128. */
-  readonly nextSlot: number;
-  readonly records: readonly LedgerRecord[];
-}
-
-export type NewLedgerRecord = Omit<LedgerRecord, 'blockId' | 'slot' | 'status'>;
-
-function fail(path: string, expected: string): never {
-  throw new Error(`${path}: expected ${expected}`);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function intIn(obj: Record<string, unknown>, key: string, path: string, min: number, max: number): number {
-  const v = obj[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-    fail(`${path}.${key}`, `an integer in [${min}, ${max}]`);
-  }
-  return v;
-}
-
-function text(obj: Record<string, unknown>, key: string, path: string, pattern: RegExp): string {
-  const v = obj[key];
-  if (typeof v !== 'string' || !pattern.test(v)) fail(`${path}.${key}`, `a string matching ${pattern}`);
-  return v;
-}
-
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
-const NONCE = /^[A-Za-z0-9_-]{43}$/;
-const B64URL = /^[A-Za-z0-9_-]+$/;
-
-function parseCanary(raw: unknown, path: string, dim: number): CanarySecret {
-  if (!isObject(raw)) fail(path, 'an object');
-  const vector = text(raw, 'vector', path, B64URL);
-  if (Buffer.from(vector, 'base64url').byteLength !== dim * 4) fail(`${path}.vector`, `${dim} float32`);
-  if (typeof raw.isConfirmed !== 'boolean') fail(`${path}.isConfirmed`, 'a boolean');
-  return {
-    vector,
-    ciphertextSha256: text(raw, 'ciphertextSha256', path, NONCE),
-    isConfirmed: raw.isConfirmed,
-  };
-}
-
-/** Parse boundary of a ledger file: every field checked, every invariant re-established. */
-export function parseLedgerState(raw: unknown): LedgerState {
-  if (!isObject(raw)) fail('ledger', 'an object');
-  if (raw.version !== LEDGER_VERSION) fail('ledger.version', String(LEDGER_VERSION));
-  const paramSetId = intIn(raw, 'paramSetId', 'ledger', 1, 0xffff);
-  const dim = intIn(raw, 'dim', 'ledger', 1, 4096);
-  const nextSlot = intIn(raw, 'nextSlot', 'ledger', 0, MAX_SLOTS_PER_INDEX);
-  if (!Array.isArray(raw.records)) fail('ledger.records', 'an array');
-  const seenIds = new Set<string>();
-  const seenSlots = new Set<number>();
-  const records = raw.records.map((r: unknown, i): LedgerRecord => {
-    const p = `ledger.records[${i}]`;
-    if (!isObject(r)) fail(p, 'an object');
-    const recordId = text(r, 'recordId', p, ID);
-    const blockId = intIn(r, 'blockId', p, 0, MAX_SLOTS_PER_INDEX / SLOTS_PER_BLOCK);
-    const slot = intIn(r, 'slot', p, 0, SLOTS_PER_BLOCK - 1);
-    const n = blockId * SLOTS_PER_BLOCK + slot;
-    if (n >= nextSlot) fail(`${p}.slot`, 'a slot below nextSlot');
-    if (seenIds.has(recordId) || seenSlots.has(n)) fail(p, 'a unique record id and slot');
-    seenIds.add(recordId);
-    seenSlots.add(n);
-    const status = r.status;
-    if (status !== RecordStatus.LIVE && status !== RecordStatus.TOMBSTONED)
-      fail(`${p}.status`, 'live/tombstoned');
-    if (typeof r.isCanary !== 'boolean') fail(`${p}.isCanary`, 'a boolean');
-    const isCanary = r.isCanary;
-    // SECURITY: a tombstoned record or a canary must never hold a nonce (shredding must stick).
-    const hasNonce = status === RecordStatus.LIVE && !isCanary;
-    if (hasNonce !== (r.nonce !== undefined)) fail(`${p}.nonce`, hasNonce ? 'a nonce' : 'no nonce');
-    if (isCanary !== (r.canary !== undefined)) fail(`${p}.canary`, isCanary ? 'canary data' : 'nothing');
-    return {
-      recordId,
-      blockId,
-      slot,
-      ...(hasNonce ? { nonce: text(r, 'nonce', p, NONCE) } : {}),
-      authorMemberId: text(r, 'authorMemberId', p, /^[A-Za-z0-9_-]{1,128}$/),
-      status,
-      isCanary,
-      ...(isCanary ? { canary: parseCanary(r.canary, `${p}.canary`, dim) } : {}),
-      createdAt: intIn(r, 'createdAt', p, 0, Number.MAX_SAFE_INTEGER),
-      ...(r.tombstonedAt === undefined
-        ? {}
-        : { tombstonedAt: intIn(r, 'tombstonedAt', p, 0, Number.MAX_SAFE_INTEGER) }),
-    };
-  });
-  return {
-    version: LEDGER_VERSION,
-    indexId: text(raw, 'indexId', 'ledger', ID),
-    paramSetId,
-    dim,
-    epoch: intIn(raw, 'epoch', 'ledger', 0, 0xffff_ffff),
-    nextSlot,
-    records,
-  };
-}
+type LedgerShape = Pick<LedgerSnapshot, 'indexId' | 'paramSetId' | 'dim' | 'epoch'>;
 
 /**
- * One index's record ledger: slot allocation, record nonces, authors, tombstones and canaries,
- * persisted as one JSON file (atomic replace, mode 0600). Durable first, then in memory: a failed
- * write throws STORAGE_FAILED and changes nothing.
+ * One index's record ledger: slot allocation, record nonces, authors, tombstones and canaries.
+ * Persisted as a snapshot (`ledger-<id>.json`, atomic replace) plus an append-only journal
+ * (`ledger-<id>.journal`), both mode 0600. Durable first, then in memory: a mutation is in the
+ * fdatasynced journal before it is applied or returned, and a failed write throws STORAGE_FAILED
+ * and changes nothing. The snapshot is rewritten once the journal trails it by more than
+ * max(1024, records/4) entries, so a mutation costs amortised O(1) instead of O(records).
  *
- * Whole-file rewrites are O(records) per capture; fine to ~100k records, a journal later.
+ * SECURITY: a tombstone is never journalled: it rewrites the snapshot without the nonce and
+ * replaces the journal (whose allocate line holds the nonce) before it returns.
  */
 export class RecordLedger {
-  readonly #store: JsonFileStore<LedgerState>;
-  #state: LedgerState;
-  #byId = new Map<string, LedgerRecord>();
-  #bySlot = new Map<number, LedgerRecord>();
+  readonly #files: LedgerFiles;
+  readonly #shape: LedgerShape;
+  #nextSlot: number;
+  /** In allocation order; positions never change, so the maps below hold positions. */
+  readonly #records: LedgerRecord[] = [];
+  readonly #positionById = new Map<string, number>();
+  readonly #positionBySlot = new Map<number, number>();
+  #canaryCount = 0;
+  /** Sequence number of the last durable journal entry (or of the snapshot when the journal is empty). */
+  #journalSeq: number;
+  /** Records allocated and canaries confirmed in the journal since the snapshot: what a load replays. */
+  #journalWeight = 0;
+  /** Set while a file on disk may still hold a shredded nonce; the next mutation compacts first. */
+  #isShredPending = false;
 
-  constructor(store: JsonFileStore<LedgerState>, state: LedgerState) {
-    this.#store = store;
-    this.#state = state;
-    this.#index();
+  private constructor(files: LedgerFiles, snapshot: LedgerSnapshot) {
+    this.#files = files;
+    this.#shape = {
+      indexId: snapshot.indexId,
+      paramSetId: snapshot.paramSetId,
+      dim: snapshot.dim,
+      epoch: snapshot.epoch,
+    };
+    this.#nextSlot = snapshot.nextSlot;
+    this.#journalSeq = snapshot.journalSeq;
+    for (const record of snapshot.records) this.#applyAllocated(record);
+  }
+
+  /** Snapshot, then the journal's newer lines; undefined when the index is not registered. */
+  static open(files: LedgerFiles, indexId: string): RecordLedger | undefined {
+    const snapshot = files.snapshots.load();
+    if (snapshot === undefined) return undefined;
+    if (snapshot.indexId !== indexId) {
+      throw new VaultError(
+        VaultErrorCode.STATE_CORRUPT,
+        `ledger ${files.snapshots.path} names index ${snapshot.indexId}`,
+      );
+    }
+    const ledger = new RecordLedger(files, snapshot);
+    ledger.#replay(snapshot.version);
+    return ledger;
+  }
+
+  /** A new, empty ledger: the journal first, so a crash leaves no snapshot facing a stale journal. */
+  static create(files: LedgerFiles, shape: LedgerShape): RecordLedger {
+    const snapshot: LedgerSnapshot = {
+      version: LEDGER_VERSION,
+      ...shape,
+      nextSlot: 0,
+      journalSeq: 0,
+      records: [],
+    };
+    files.journal.reset();
+    files.snapshots.save(snapshot);
+    return new RecordLedger(files, snapshot);
   }
 
   get indexId(): string {
-    return this.#state.indexId;
+    return this.#shape.indexId;
   }
   get paramSetId(): number {
-    return this.#state.paramSetId;
+    return this.#shape.paramSetId;
   }
   get dim(): number {
-    return this.#state.dim;
+    return this.#shape.dim;
   }
   get epoch(): number {
-    return this.#state.epoch;
+    return this.#shape.epoch;
   }
+  /** The snapshot file. */
   get path(): string {
-    return this.#store.path;
+    return this.#files.snapshots.path;
+  }
+  get journalPath(): string {
+    return this.#files.journal.path;
   }
   /** Blocks allocated so far: the shape every ticket fixes. */
   get blockCount(): number {
-    return Math.ceil(this.#state.nextSlot / SLOTS_PER_BLOCK);
+    return Math.ceil(this.#nextSlot / SLOTS_PER_BLOCK);
   }
 
   get(recordId: string): LedgerRecord | undefined {
-    return this.#byId.get(recordId);
+    const position = this.#positionById.get(recordId);
+    return position === undefined ? undefined : this.#records[position];
   }
 
   at(blockId: number, slot: number): LedgerRecord | undefined {
-    return this.#bySlot.get(blockId * SLOTS_PER_BLOCK + slot);
+    const position = this.#positionBySlot.get(blockId * SLOTS_PER_BLOCK + slot);
+    return position === undefined ? undefined : this.#records[position];
   }
 
   records(): readonly LedgerRecord[] {
-    return this.#state.records;
+    return this.#records;
   }
 
+  /** Canaries ever planted, tombstoned ones included. */
   canaryCount(): number {
-    return this.#state.records.filter((r) => r.isCanary).length;
+    return this.#canaryCount;
   }
 
-  /** Allocates the next sequential slots to `entries`, in one durable write. */
+  /** Allocates the next sequential slots to `entries`, in one durable journal line. */
   allocate(entries: readonly NewLedgerRecord[]): LedgerRecord[] {
-    const start = this.#state.nextSlot;
+    const start = this.#nextSlot;
     if (start + entries.length > MAX_SLOTS_PER_INDEX) {
       throw new VaultError(VaultErrorCode.CONFLICT, `index ${this.indexId} has no free slots left`);
     }
+    const batchIds = new Set<string>();
     const added = entries.map((e, i): LedgerRecord => {
-      if (this.#byId.has(e.recordId)) {
+      if (this.#positionById.has(e.recordId) || batchIds.has(e.recordId)) {
         throw new VaultError(VaultErrorCode.CONFLICT, `record id ${e.recordId} already exists`);
       }
+      batchIds.add(e.recordId);
       const n = start + i;
-      return { ...e, blockId: Math.floor(n / SLOTS_PER_BLOCK), slot: n % SLOTS_PER_BLOCK, status: 'live' };
+      const record = {
+        ...e,
+        blockId: Math.floor(n / SLOTS_PER_BLOCK),
+        slot: n % SLOTS_PER_BLOCK,
+        status: 'live',
+      };
+      // What is journalled must load again: a record the parser refuses would brick the ledger.
+      return parseLedgerRecord(record, `new record ${e.recordId}`, this.dim);
     });
-    this.#commit({
-      ...this.#state,
-      nextSlot: start + entries.length,
-      records: [...this.#state.records, ...added],
-    });
+    if (added.length === 0) return added;
+    this.#append({ op: 'allocate', records: added }, added.length);
+    for (const record of added) this.#applyAllocated(record);
+    this.#compactIfDue();
     return added;
   }
 
   /**
-   * SECURITY: crypto-shredding. The record is never returned again and its nonce is removed from
-   * the durable state in the same write, so K_r can never be re-derived. Returns the record as it
-   * is now; idempotent.
+   * SECURITY: crypto-shredding. The record is never returned again and its nonce is gone from
+   * every ledger file before this returns: the snapshot is rewritten without it, then the journal
+   * (whose allocate line holds it) is replaced by an empty one, and the replaced files are
+   * overwritten with zeros (best effort). Returns the record as it is now; idempotent, and a
+   * repeat finishes a shred an earlier failure left pending.
    */
   tombstone(recordId: string, nowMs: number): LedgerRecord {
-    const current = this.#byId.get(recordId);
+    const current = this.get(recordId);
     if (current === undefined) throw new VaultError(VaultErrorCode.NOT_FOUND, `no record ${recordId}`);
-    if (current.status === RecordStatus.TOMBSTONED) return current;
+    if (current.status === RecordStatus.TOMBSTONED) {
+      if (this.#isShredPending) this.#compact();
+      return current;
+    }
     const next: LedgerRecord = {
       recordId: current.recordId,
       blockId: current.blockId,
@@ -242,36 +212,158 @@ export class RecordLedger {
       createdAt: current.createdAt,
       tombstonedAt: nowMs,
     };
-    this.#replace(next);
+    this.#compact(next);
     return next;
   }
 
   /** Marks a canary as present at the index, so searches start checking it. */
   confirmCanary(recordId: string): LedgerRecord {
-    const current = this.#byId.get(recordId);
+    const current = this.get(recordId);
     if (current?.canary === undefined)
       throw new VaultError(VaultErrorCode.NOT_FOUND, `no canary ${recordId}`);
+    if (current.canary.isConfirmed) return current;
     const next: LedgerRecord = { ...current, canary: { ...current.canary, isConfirmed: true } };
-    this.#replace(next);
+    this.#append({ op: 'confirm', recordId }, 1);
+    this.#applyReplaced(next);
+    this.#compactIfDue();
     return next;
   }
 
-  #replace(next: LedgerRecord): void {
-    this.#commit({
-      ...this.#state,
-      records: this.#state.records.map((r) => (r.recordId === next.recordId ? next : r)),
-    });
+  #append(entry: JournalEntry, weight: number): void {
+    // A shred left pending by a failed write is finished before anything new is acknowledged.
+    if (this.#isShredPending) this.#compact();
+    const seq = this.#journalSeq + 1;
+    this.#files.journal.append(seq, entry);
+    this.#journalSeq = seq;
+    this.#journalWeight += weight;
   }
 
-  #commit(next: LedgerState): void {
-    this.#store.save(next);
-    this.#state = next;
-    this.#index();
+  #compactIfDue(): void {
+    if (this.#journalWeight <= Math.max(MIN_COMPACTION_WEIGHT, Math.floor(this.#records.length / 4))) return;
+    try {
+      this.#compact();
+    } catch {
+      // The mutation is already durable in the journal; compaction is retried after the next one.
+    }
   }
 
-  #index(): void {
-    this.#byId = new Map(this.#state.records.map((r) => [r.recordId, r]));
-    this.#bySlot = new Map(this.#state.records.map((r) => [r.blockId * SLOTS_PER_BLOCK + r.slot, r]));
+  /**
+   * Rewrites the snapshot from memory (with `replacement` swapped in, which is applied only once
+   * the snapshot is durable), then replaces the journal with an empty one. A crash between the
+   * two leaves journal lines at or below the snapshot's journalSeq, which a load skips.
+   */
+  #compact(replacement?: LedgerRecord): void {
+    let records: readonly LedgerRecord[] = this.#records;
+    if (replacement !== undefined) {
+      const copy = this.#records.slice();
+      copy[this.#positionOf(replacement.recordId)] = replacement;
+      records = copy;
+    }
+    const isShredding = this.#isShredPending || replacement !== undefined;
+    const { snapshots, journal } = this.#files;
+    const replaced = isShredding ? [openForScrub(snapshots.path), openForScrub(journal.path)] : [];
+    try {
+      snapshots.save({
+        version: LEDGER_VERSION,
+        ...this.#shape,
+        nextSlot: this.#nextSlot,
+        journalSeq: this.#journalSeq,
+        records,
+      });
+      if (replacement !== undefined) this.#applyReplaced(replacement);
+      this.#journalWeight = 0;
+      // SECURITY: until the journal is replaced, its lines may still hold the shredded nonce.
+      if (isShredding) this.#isShredPending = true;
+      journal.reset();
+    } catch (err: unknown) {
+      replaced.forEach(closeForScrub);
+      throw err;
+    }
+    this.#isShredPending = false;
+    replaced.forEach(scrubAndClose);
+  }
+
+  #replay(snapshotVersion: LedgerSnapshot['version']): void {
+    const { journal } = this.#files;
+    const contents = journal.read(this.#journalSeq);
+    if (contents === undefined) {
+      // The journal is created before a version-2 snapshot and only ever replaced by rename, so
+      // only a ledger from before journals lacks one; otherwise acknowledged entries are lost.
+      if (snapshotVersion !== 1) throw journal.corrupt(undefined, 'the journal is missing');
+      journal.reset();
+      return;
+    }
+    for (const line of contents.lines) {
+      try {
+        this.#applyEntry(line.body);
+      } catch (err: unknown) {
+        if (err instanceof VaultError) throw err;
+        throw journal.corrupt(line.lineNumber, err instanceof Error ? err.message : String(err), err);
+      }
+      this.#journalSeq = line.seq;
+    }
+    if (contents.staleLineCount > 0 || contents.tornTailBytes > 0) {
+      // A compaction or an append was cut short: stale lines may hold nonces shredded since, and
+      // a partial line must not sit in front of the next append.
+      this.#isShredPending = true;
+      this.#compact();
+    }
+  }
+
+  /** Applies one journalled mutation, checked as strictly as the snapshot's records. */
+  #applyEntry(body: Record<string, unknown>): void {
+    switch (body.op) {
+      case 'allocate': {
+        const raw = body.records;
+        if (!Array.isArray(raw) || raw.length === 0) fail('entry.records', 'a non-empty array');
+        if (this.#nextSlot + raw.length > MAX_SLOTS_PER_INDEX) fail('entry.records', 'free slots');
+        const records = raw.map((r: unknown, i) => {
+          const p = `entry.records[${i}]`;
+          const record = parseLedgerRecord(r, p, this.dim);
+          if (slotNumber(record) !== this.#nextSlot + i)
+            fail(`${p}.slot`, `slot number ${this.#nextSlot + i}`);
+          if (record.status !== RecordStatus.LIVE || record.tombstonedAt !== undefined) {
+            fail(`${p}.status`, 'a live record');
+          }
+          if (this.#positionById.has(record.recordId)) fail(p, 'a unique record id');
+          return record;
+        });
+        if (new Set(records.map((r) => r.recordId)).size !== records.length) {
+          fail('entry.records', 'unique record ids');
+        }
+        for (const record of records) this.#applyAllocated(record);
+        this.#journalWeight += records.length;
+        return;
+      }
+      case 'confirm': {
+        const recordId = text(body, 'recordId', 'entry', ID);
+        const current = this.get(recordId);
+        if (current?.canary === undefined) fail('entry.recordId', 'a canary');
+        this.#applyReplaced({ ...current, canary: { ...current.canary, isConfirmed: true } });
+        this.#journalWeight += 1;
+        return;
+      }
+      default:
+        fail('entry.op', 'allocate or confirm');
+    }
+  }
+
+  #applyAllocated(record: LedgerRecord): void {
+    const position = this.#records.push(record) - 1;
+    this.#positionById.set(record.recordId, position);
+    this.#positionBySlot.set(slotNumber(record), position);
+    this.#nextSlot = Math.max(this.#nextSlot, slotNumber(record) + 1);
+    if (record.isCanary) this.#canaryCount++;
+  }
+
+  #applyReplaced(record: LedgerRecord): void {
+    this.#records[this.#positionOf(record.recordId)] = record;
+  }
+
+  #positionOf(recordId: string): number {
+    const position = this.#positionById.get(recordId);
+    if (position === undefined) throw new Error(`ledger has no record ${recordId}`);
+    return position;
   }
 }
 
@@ -288,13 +380,18 @@ export class LedgerSet {
    * SECURITY: the index id becomes a file name; it is checked against the protocol's id pattern
    * ([A-Za-z0-9_-]{1,64}) first, so no path separator or ".." can reach join().
    */
-  #store(indexId: string): JsonFileStore<LedgerState> {
+  #files(indexId: string): LedgerFiles {
     if (!idSchema.safeParse(indexId).success)
       throw invalidRequest('indexId: expected 1..64 of [A-Za-z0-9_-]');
-    return new JsonFileStore(join(this.#dir, `ledger-${indexId}.json`), parseLedgerState);
+    return {
+      snapshots: new JsonFileStore(join(this.#dir, `ledger-${indexId}.json`), parseLedgerSnapshot, {
+        isCompact: true,
+      }),
+      journal: new LedgerJournal(join(this.#dir, `ledger-${indexId}.journal`)),
+    };
   }
 
-  /** Ids of every registered index, from the ledger files on disk. */
+  /** Ids of every registered index, from the ledger snapshots on disk. */
   indexIds(): string[] {
     let names: string[];
     try {
@@ -313,22 +410,17 @@ export class LedgerSet {
   get(indexId: string): RecordLedger {
     const cached = this.#open.get(indexId);
     if (cached !== undefined) return cached;
-    const store = this.#store(indexId);
-    const state = store.load();
-    if (state === undefined) throw new VaultError(VaultErrorCode.NOT_FOUND, `no index ${indexId}`);
-    if (state.indexId !== indexId) {
-      throw new VaultError(VaultErrorCode.STATE_CORRUPT, `ledger ${store.path} names index ${state.indexId}`);
-    }
-    const ledger = new RecordLedger(store, state);
+    const ledger = RecordLedger.open(this.#files(indexId), indexId);
+    if (ledger === undefined) throw new VaultError(VaultErrorCode.NOT_FOUND, `no index ${indexId}`);
     this.#open.set(indexId, ledger);
     return ledger;
   }
 
   /** Registers an index (idempotent for the same shape; CONFLICT for another). */
   register(input: { indexId: string; paramSetId: number; dim: number; epoch: number }): RecordLedger {
-    const store = this.#store(input.indexId);
+    const files = this.#files(input.indexId);
     assertDimensionOrRefuse(input.paramSetId, input.dim);
-    const existing = store.load();
+    const existing = files.snapshots.load();
     if (existing !== undefined) {
       if (existing.dim !== input.dim || existing.paramSetId !== input.paramSetId) {
         throw new VaultError(
@@ -338,9 +430,7 @@ export class LedgerSet {
       }
       return this.get(input.indexId);
     }
-    const state: LedgerState = { version: LEDGER_VERSION, ...input, nextSlot: 0, records: [] };
-    store.save(state);
-    const ledger = new RecordLedger(store, state);
+    const ledger = RecordLedger.create(files, input);
     this.#open.set(input.indexId, ledger);
     return ledger;
   }

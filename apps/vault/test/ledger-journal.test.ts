@@ -326,14 +326,16 @@ describe('record ledger journal: crypto-shredding', () => {
     expect(reloaded.get(kept.recordId)?.nonce).toBe(kept.nonce);
   });
 
-  it('keeps counting canaries without rescanning, tombstoned ones included', async () => {
+  it('counts live canaries without rescanning: an abandoned (tombstoned) one no longer counts', async () => {
     const { ledger, reopen } = await setup();
     ledger.allocate([newCanary(), newRecord(), newCanary()]);
     const [canary] = ledger.allocate([newCanary()]);
     expect(ledger.canaryCount()).toBe(3);
     ledger.tombstone(canary!.recordId, 1_800_000_000_000);
-    expect(ledger.canaryCount()).toBe(3);
-    expect(reopen().canaryCount()).toBe(3);
+    expect(ledger.canaryCount()).toBe(2);
+    ledger.tombstone(canary!.recordId, 1_800_000_000_000);
+    expect(ledger.canaryCount()).toBe(2);
+    expect(reopen().canaryCount()).toBe(2);
   });
 });
 

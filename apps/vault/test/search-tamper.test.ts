@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { encryptVector, serializeBlock, serializeEncryptedVector } from '@rune/crypto';
+import {
+  encryptVector,
+  getParamSet,
+  parseBlockScores,
+  serializeBlock,
+  serializeBlockScores,
+  serializeEncryptedVector,
+} from '@rune/crypto';
 import { createSigner, hashQuery } from '@rune/protocol';
 import { plainQueryBytes } from '../src/search/index.js';
 import type { VaultErrorCode } from '../src/errors.js';
@@ -158,9 +165,16 @@ describe('openResult refuses a dishonest or replayed answer, and audits each ref
   it('refuses out-of-range scores from a tampered (re-signed) block', async () => {
     const vault = await setupVault();
     const { ticket, blocks } = await searched(vault);
-    const tampered = Uint8Array.from(blocks[0]!);
-    // Flip bits in the payload (after the 24-byte header) of the packed residues.
-    for (let i = 100; i < 160; i++) tampered[i] = (tampered[i] ?? 0) ^ 0x15;
+    // Replace residues with random ones below their primes: a well-formed block of garbage scores
+    // (flipping packed bits could instead make a residue ≥ its prime, a malformed block).
+    const scores = parseBlockScores(blocks[0]!);
+    const { primes } = getParamSet(scores.paramSetId);
+    const perPrime = scores.data.length / primes.length;
+    // Uniform residues decode to scores spread over about [-4, 4]: all 128 in range has odds ~4^-128.
+    scores.data.forEach((_, i) => {
+      scores.data[i] = Math.floor(Math.random() * primes[Math.floor(i / perPrime)]!);
+    });
+    const tampered = serializeBlockScores(scores);
     const signed = vault.index.signResult(ticket.payload.ticketId, ticket.payload.queryHash, [tampered]);
     const { reason } = await expectRefusedAndAudited(
       vault,

@@ -109,7 +109,7 @@ export function createVaultMetrics(registry: Registry = new Registry()): VaultMe
   const decryptionDuration = new Histogram({
     name: 'vault_decryption_duration_seconds',
     help: 'Time to check and decrypt one search result',
-    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 5],
     registers,
   });
   const keyAccess = new Counter({

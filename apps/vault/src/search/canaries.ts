@@ -176,3 +176,31 @@ export function describe(err: unknown): string {
   }
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Tombstones canaries planted more than `olderThanMs` ago whose receipt never came (the index was
+ * down, or the answer was lost): they are never checked, and the deficit lets a fresh one take
+ * their place. Their slot stays used; a ciphertext that did land there is never scored as a record.
+ */
+export async function abandonStaleCanaries(
+  ctx: SearchContext,
+  request: { indexId: string; olderThanMs: number },
+): Promise<number> {
+  const ledger = ctx.ledgers.get(request.indexId);
+  const cutoff = ctx.clock() - request.olderThanMs;
+  const stale = ledger
+    .records()
+    .filter(
+      (r) => r.isCanary && r.status === 'live' && r.canary?.isConfirmed === false && r.createdAt < cutoff,
+    );
+  if (stale.length === 0) return 0;
+  return audited(
+    ctx,
+    { actor: VAULT_ACTOR, action: 'canary.abandon', target: request.indexId },
+    () => {
+      for (const record of stale) ledger.tombstone(record.recordId, ctx.clock());
+      return stale.length;
+    },
+    (n) => n,
+  );
+}

@@ -1,6 +1,12 @@
 import type { Member } from '../member-registry.js';
 import { type CaptureGrant, issueCapturePermit, registerIndex } from './capture.js';
-import { type PlantedCanary, canaryDeficit, confirmCanaryInsert, plantCanaries } from './canaries.js';
+import {
+  type PlantedCanary,
+  abandonStaleCanaries,
+  canaryDeficit,
+  confirmCanaryInsert,
+  plantCanaries,
+} from './canaries.js';
 import { type SearchContext, type SearchDeps, createSearchContext } from './context.js';
 import { type ForgetOutcome, forgetRecord } from './forget.js';
 import { type RecallHit, issueTicket, openResult } from './search.js';
@@ -37,6 +43,8 @@ export interface SearchCore {
   issueCapturePermit(request: { member: Member; indexId: string }): Promise<CaptureGrant>;
   plantCanaries(request: { indexId: string; count?: number }): Promise<PlantedCanary[]>;
   confirmCanaryInsert(request: { indexId: string; receipt: unknown }): Promise<void>;
+  /** Tombstones canaries whose receipt never came; returns how many. */
+  abandonStaleCanaries(request: { indexId: string; olderThanMs: number }): Promise<number>;
   /** Every registered index. */
   indexIds(): string[];
   /** Canaries still needed for about one per block. */
@@ -66,6 +74,7 @@ export function createSearchCore(deps: SearchDeps): SearchCore {
     plantCanaries: (r) => plantCanaries(ctx, r),
     confirmCanaryInsert: (r) => confirmCanaryInsert(ctx, r),
     indexIds: () => ctx.ledgers.indexIds(),
+    abandonStaleCanaries: (r) => abandonStaleCanaries(ctx, r),
     canaryDeficit: (indexId) => canaryDeficit(ctx, indexId),
     issueTicket: (r) => issueTicket(ctx, r),
     openResult: (r) => openResult(ctx, r),

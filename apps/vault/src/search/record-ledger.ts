@@ -153,7 +153,7 @@ export class RecordLedger {
     return this.#records;
   }
 
-  /** Canaries ever planted, tombstoned ones included. */
+  /** Live canaries (confirmed or still awaiting their receipt); abandoned ones are tombstoned. */
   canaryCount(): number {
     return this.#canaryCount;
   }
@@ -213,6 +213,7 @@ export class RecordLedger {
       tombstonedAt: nowMs,
     };
     this.#compact(next);
+    if (next.isCanary) this.#canaryCount--;
     return next;
   }
 
@@ -353,7 +354,7 @@ export class RecordLedger {
     this.#positionById.set(record.recordId, position);
     this.#positionBySlot.set(slotNumber(record), position);
     this.#nextSlot = Math.max(this.#nextSlot, slotNumber(record) + 1);
-    if (record.isCanary) this.#canaryCount++;
+    if (record.isCanary && record.status === RecordStatus.LIVE) this.#canaryCount++;
   }
 
   #applyReplaced(record: LedgerRecord): void {

@@ -8,6 +8,10 @@ export interface CanaryKeeperLogger {
 
 /** Planted per pass, so one slow index never holds a capture's permit path for long. */
 const BATCH = 16;
+/** A canary still unconfirmed after this is abandoned and replaced. */
+const STALE_AFTER_MS = 2 * 60_000;
+/** Longest wait between passes while the index keeps failing. */
+const MAX_BACKOFF_MS = 10 * 60_000;
 
 /**
  * Keeps about one secret canary per block in every registered index: after captures (and on a
@@ -22,6 +26,9 @@ export class CanaryKeeper {
   #running: Promise<void> | undefined;
   #again = false;
   #timer: NodeJS.Timeout | undefined;
+  #intervalMs = 30_000;
+  #failures = 0;
+  #notBefore = 0;
 
   constructor(search: SearchCore, link: IndexLink, logger: CanaryKeeperLogger) {
     this.#search = search;
@@ -31,6 +38,7 @@ export class CanaryKeeper {
 
   /** Starts the periodic pass (unref'd: it never keeps the process alive). */
   start(intervalMs = 30_000): void {
+    this.#intervalMs = intervalMs;
     this.#timer = setInterval(() => {
       this.poke();
     }, intervalMs);
@@ -40,6 +48,8 @@ export class CanaryKeeper {
 
   /** Requests a pass; coalesces with one already running. */
   poke(): void {
+    // While the index fails, passes back off (each failed pass may cost one allocated slot).
+    if (Date.now() < this.#notBefore) return;
     if (this.#running !== undefined) {
       this.#again = true;
       return;
@@ -65,10 +75,17 @@ export class CanaryKeeper {
       this.#again = false;
       for (const indexId of this.#search.indexIds()) {
         try {
+          await this.#search.abandonStaleCanaries({ indexId, olderThanMs: STALE_AFTER_MS });
           await this.#topUp(indexId);
+          this.#failures = 0;
+          this.#notBefore = 0;
         } catch (err: unknown) {
+          this.#failures++;
+          const backoffMs = Math.min(MAX_BACKOFF_MS, this.#intervalMs * 2 ** this.#failures);
+          this.#notBefore = Date.now() + backoffMs;
+          this.#again = false;
           this.#logger.warn(
-            { indexId, err: err instanceof Error ? err.message : String(err) },
+            { indexId, err: err instanceof Error ? err.message : String(err), retryInMs: backoffMs },
             'canary planting failed; will retry',
           );
         }
@@ -81,8 +98,10 @@ export class CanaryKeeper {
   async #topUp(indexId: string): Promise<void> {
     const missing = this.#search.canaryDeficit(indexId);
     if (missing === 0) return;
-    const planted = await this.#search.plantCanaries({ indexId, count: Math.min(missing, BATCH) });
-    for (const canary of planted) {
+    // One at a time: a failing index then costs at most one allocated slot per pass.
+    for (let n = 0; n < Math.min(missing, BATCH); n++) {
+      const [canary] = await this.#search.plantCanaries({ indexId, count: 1 });
+      if (canary === undefined) return;
       const res = await postToIndex(this.#link, `/v1/indexes/${encodeURIComponent(indexId)}/records`, {
         permit: canary.permit,
         vector: encodeBase64url(canary.encryptedVector),
@@ -94,6 +113,6 @@ export class CanaryKeeper {
       }
       await this.#search.confirmCanaryInsert({ indexId, receipt });
     }
-    if (planted.length === BATCH) this.#again = true;
+    if (missing > BATCH) this.#again = true;
   }
 }

@@ -15,6 +15,8 @@ const METRIC_NAMES = [
   'vault_key_access_total',
   'vault_cpu_usage_percent',
   'vault_memory_usage_bytes',
+  'vault_memory_usage_percent',
+  'vault_disk_usage_percent',
   'vault_uptime_seconds',
   'vault_tickets_issued_total',
   'vault_refusals_total',
@@ -37,6 +39,12 @@ describe('vault HTTP: health, metrics, status', () => {
     expect(metrics.status).toBe(200);
     for (const name of METRIC_NAMES) expect(metrics.text).toContain(`# TYPE ${name} `);
     expect(metrics.text).toMatch(/vault_requests_total\{method="GET",endpoint="\/health",status="200"\} 1/);
+    // The percent gauges carry real readings of this host, not placeholders.
+    for (const name of ['vault_memory_usage_percent', 'vault_disk_usage_percent']) {
+      const value = Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics.text)?.[1]);
+      expect(value, name).toBeGreaterThan(0);
+      expect(value, name).toBeLessThanOrEqual(100);
+    }
   });
 
   it('answers 404 for unknown routes and 405 for a known route with the wrong method', async () => {

@@ -87,6 +87,8 @@ export function createVaultApp(deps: VaultAppDeps): (req: IncomingMessage, res: 
   metrics.bindSources({
     healthStatus: async () => ((await health()).status === 'healthy' ? 1 : 0),
     cpuPercent,
+    memoryPercent,
+    diskPercent: () => diskPercent(deps.dataDir),
     auditSeq: () => deps.audit.head.seq,
   });
 

@@ -24,6 +24,10 @@ export function refusalReasonOf(code: VaultErrorCode): RefusalReason | undefined
 export interface MetricSources {
   healthStatus: () => Promise<number>;
   cpuPercent: () => number;
+  /** Host memory in use, percent (what the health check compares with its threshold). */
+  memoryPercent: () => number;
+  /** Use of the filesystem holding the data directory, percent. */
+  diskPercent: () => Promise<number>;
   auditSeq: () => number;
 }
 
@@ -74,6 +78,23 @@ export function createVaultMetrics(registry: Registry = new Registry()): VaultMe
     registers,
     collect() {
       this.set(process.memoryUsage().rss);
+    },
+  });
+  // Percent gauges beside the byte gauge, so alerts compare with the same numbers /health uses.
+  new Gauge({
+    name: 'vault_memory_usage_percent',
+    help: 'Host memory in use, percent',
+    registers,
+    collect() {
+      this.set(sources?.memoryPercent() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'vault_disk_usage_percent',
+    help: 'Use of the filesystem holding the data directory, percent',
+    registers,
+    async collect() {
+      this.set(sources === undefined ? 0 : await sources.diskPercent().catch(() => 0));
     },
   });
   new Gauge({

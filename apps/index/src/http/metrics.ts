@@ -106,16 +106,20 @@ export function createIndexMetrics(registry: Registry, sources: MetricSources): 
 }
 
 /** CPU percent of one core between successive calls. */
-export function createCpuSampler(): () => number {
+export function createCpuSampler(minIntervalMs = 1000): () => number {
   let lastUsage = process.cpuUsage();
   let lastTime = process.hrtime.bigint();
+  let value = 0;
   return () => {
-    const usage = process.cpuUsage(lastUsage);
     const time = process.hrtime.bigint();
     const elapsedMicros = Number(time - lastTime) / 1000;
+    // Calls close together (a scrape's health check, then its gauge) would measure the scrape
+    // itself; within the interval they share the last reading.
+    if (elapsedMicros < minIntervalMs * 1000) return value;
+    const usage = process.cpuUsage(lastUsage);
     lastUsage = process.cpuUsage();
     lastTime = time;
-    if (elapsedMicros <= 0) return 0;
-    return ((usage.user + usage.system) / elapsedMicros) * 100;
+    value = ((usage.user + usage.system) / elapsedMicros) * 100;
+    return value;
   };
 }

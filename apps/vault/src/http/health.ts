@@ -19,14 +19,23 @@ export interface HealthReport {
 }
 
 /** Host CPU use between successive calls, from os.cpus() tick counters (first call: since boot). */
-export function createCpuSampler(): () => number {
+export function createCpuSampler(minIntervalMs = 1000): () => number {
   let last = totals();
+  let lastAt = Date.now();
+  let value = 0;
   return () => {
+    // Callers close together (a scrape's gauge, then its health check) would otherwise measure a
+    // window of a few milliseconds, i.e. the scrape itself; they share the last reading instead.
+    if (Date.now() - lastAt < minIntervalMs) return value;
     const now = totals();
     const total = now.total - last.total;
     const idle = now.idle - last.idle;
-    if (total > 0) last = now;
-    return total > 0 ? round1((1 - idle / total) * 100) : 0;
+    if (total > 0) {
+      last = now;
+      lastAt = Date.now();
+      value = round1((1 - idle / total) * 100);
+    }
+    return value;
   };
 }
 

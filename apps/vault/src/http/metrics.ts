@@ -94,7 +94,8 @@ export function createVaultMetrics(registry: Registry = new Registry()): VaultMe
     help: 'Use of the filesystem holding the data directory, percent',
     registers,
     async collect() {
-      this.set(sources === undefined ? 0 : await sources.diskPercent().catch(() => 0));
+      // -1 (as /status reports) rather than 0, so a failing statfs is not read as an empty disk.
+      this.set(sources === undefined ? 0 : await sources.diskPercent().catch(() => -1));
     },
   });
   new Gauge({

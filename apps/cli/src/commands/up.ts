@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { defaultConfigPath, writeMemberConfig } from '@rune/client';
+import { defaultConfigPath, readMemberConfig, writeMemberConfig } from '@rune/client';
 import { isLoopbackHost } from '@rune/tls';
 import { flag, intOpt, parse, portOpt, requiredOpt, stringOpt } from '../args.js';
 import { usageError } from '../cli-error.js';
@@ -64,11 +64,16 @@ export async function up(argv: readonly string[], env: NodeJS.ProcessEnv): Promi
     env,
   });
   const configPath = defaultConfigPath({ env, platform: process.platform, homedir: homedir() });
-  const hasConfig = await access(configPath).then(
-    () => true,
-    () => false,
-  );
-  if (!hasConfig) await writeMemberConfig(configPath, stack.adminConfig);
+  const existing = await readMemberConfig(configPath).catch(() => undefined);
+  const hasConfig =
+    existing !== undefined ||
+    (await access(configPath).then(
+      () => true,
+      () => false,
+    ));
+  // The config this stack wrote before (same admin token) follows it to new ports; any other stays.
+  const isOurs = existing?.token === stack.adminConfig.token;
+  if (!hasConfig || isOurs) await writeMemberConfig(configPath, stack.adminConfig);
   process.stdout.write(
     `${JSON.stringify({
       service: 'rune-up',
@@ -76,13 +81,13 @@ export async function up(argv: readonly string[], env: NodeJS.ProcessEnv): Promi
       indexUrl: stack.index.url,
       indexId: stack.adminConfig.indexId,
       memberConfig: configPath,
-      memberConfigWritten: !hasConfig,
+      memberConfigWritten: !hasConfig || isOurs,
       adminConfig: stack.adminConfigPath,
     })}\n`,
   );
   process.stderr.write(
     `Rune is up: Vault ${stack.vault.url}, index ${stack.index.url}.\n` +
-      (hasConfig
+      (hasConfig && !isOurs
         ? `A member config already exists at ${configPath}; it was left alone (the local admin's is ${stack.adminConfigPath}).\n`
         : `The local admin's member config was written to ${configPath}.\n`) +
       'Try: rune capture --insight "..."  and  rune recall "..."   (Ctrl-C stops the stack)\n',

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type MemberConfig, readMemberConfig, writeMemberConfig } from '@rune/client';
+import {
+  JsonHttpClient,
+  type MemberConfig,
+  isRuneClientError,
+  readMemberConfig,
+  writeMemberConfig,
+} from '@rune/client';
 import { createLexicalEmbedder } from '@rune/embed';
 import { type RunningIndex, ensureIndexIdentity, startIndex } from '@rune/index';
 import { decodeBase64url, importVerificationKey } from '@rune/protocol';
@@ -9,7 +15,6 @@ import { ensureSelfSignedTls, listenPolicy, type TlsMaterial } from '@rune/tls';
 import { type Kek, type RunningVault, kekFromSources, startVault } from '@rune/vault';
 import { CliError } from '../cli-error.js';
 import { writePrivateFile } from '../private-file.js';
-import { postJson } from './post-json.js';
 
 export const DEFAULT_INDEX_ID = 'team';
 export const DEFAULT_DIM = 384;
@@ -162,39 +167,47 @@ async function createIndexEverywhere(
   ca: string | undefined,
 ): Promise<void> {
   const dim = config.embedder?.dim ?? DEFAULT_DIM;
-  const created = await postJson(`${index.url}/v1/indexes`, index.operatorToken, ca, {
-    indexId: config.indexId,
-    paramSetId: 1,
-    dim,
-    embedderId: config.embedder?.id ?? 'unknown',
+  const tls = ca === undefined ? {} : { caCert: ca };
+  const indexService = new JsonHttpClient({
+    service: 'index',
+    baseUrl: index.url,
+    token: index.operatorToken,
+    ...tls,
   });
-  if (created.status !== 201 && !(created.status === 409 && errorCode(created.body) === 'INDEX_EXISTS')) {
-    throw new CliError(
-      'INDEX_CREATE_FAILED',
-      `the index refused to create "${config.indexId}" (HTTP ${created.status})`,
-      {
-        hint: JSON.stringify(created.body),
-      },
-    );
-  }
-  const registered = await postJson(`${config.vaultUrl}/v1/indexes`, config.token, ca, {
-    indexId: config.indexId,
-    dim,
+  const vault = new JsonHttpClient({
+    service: 'vault',
+    baseUrl: config.vaultUrl,
+    token: config.token,
+    ...tls,
   });
-  if (registered.status !== 201) {
-    throw new CliError(
-      'INDEX_REGISTER_FAILED',
-      `the Vault refused to register "${config.indexId}" (HTTP ${registered.status})`,
-      {
-        hint: JSON.stringify(registered.body),
-      },
-    );
+  try {
+    await indexService
+      .post('/v1/indexes', {
+        indexId: config.indexId,
+        paramSetId: 1,
+        dim,
+        embedderId: config.embedder?.id ?? 'unknown',
+      })
+      .catch((err: unknown) => {
+        // A later start finds the index it created before.
+        if (isRuneClientError(err, 'INDEX_EXISTS')) return;
+        throw refused('INDEX_CREATE_FAILED', `the index refused to create "${config.indexId}"`, err);
+      });
+    await vault.post('/v1/indexes', { indexId: config.indexId, dim }).catch((err: unknown) => {
+      throw refused('INDEX_REGISTER_FAILED', `the Vault refused to register "${config.indexId}"`, err);
+    });
+  } finally {
+    indexService.close();
+    vault.close();
   }
 }
 
-function errorCode(body: unknown): string | undefined {
-  const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
-  return typeof code === 'string' ? code : undefined;
+function refused(code: string, what: string, err: unknown): CliError {
+  const detail = isRuneClientError(err) ? `${err.code}: ${err.message}` : String(err);
+  return new CliError(code, `${what} (${detail})`, {
+    ...(isRuneClientError(err) && err.hint !== undefined ? { hint: err.hint } : {}),
+    cause: err,
+  });
 }
 
 /**

@@ -3,36 +3,18 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const RUNE = join(import.meta.dirname, '..', 'bin', 'rune.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { RUNE_BIN, runRune } from './run-rune.js';
 
 /** Runs the real `rune` binary with a clean config location. */
-function rune(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNE, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: tmpdir(),
-        RUNE_CONFIG: join(tmpdir(), 'rune-no-such-config.json'),
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+function rune(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000) {
+  return runRune(args, {
+    env: {
+      PATH: process.env.PATH,
+      HOME: tmpdir(),
+      RUNE_CONFIG: join(tmpdir(), 'rune-no-such-config.json'),
+      ...env,
+    },
+    timeoutMs,
   });
 }
 
@@ -114,7 +96,7 @@ describe('rune command line', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rune-cli-'));
     const key = 'A'.repeat(43);
     const args = ['index', 'serve', '--data-dir', dir, '--vault-key', key, '--plain-http', '--port', '0'];
-    const first = spawn(process.execPath, [RUNE, ...args], { env: { PATH: process.env.PATH } });
+    const first = spawn(process.execPath, [RUNE_BIN, ...args], { env: { PATH: process.env.PATH } });
     try {
       await new Promise<void>((resolve, reject) => {
         first.stdout.on('data', (c: Buffer) => {

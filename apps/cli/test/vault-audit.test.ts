@@ -1,29 +1,16 @@
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSigner, encodeBase64url, type Signer } from '@rune/protocol';
 import { AUDIT_FILE_NAME, AuditLog, PUBLISHED_KEY_FILE_NAME } from '@rune/vault';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runRune } from './run-rune.js';
 
-const RUNE = join(import.meta.dirname, '..', 'bin', 'rune.js');
 const VAULT = createSigner(new Uint8Array(32).fill(11));
 const ATTACKER = createSigner(new Uint8Array(32).fill(12));
 
-function rune(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNE, ...args], {
-      env: { PATH: process.env.PATH, HOME: tmpdir() },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+function rune(args: readonly string[]) {
+  return runRune(args, { env: { PATH: process.env.PATH, HOME: tmpdir() } });
 }
 
 /** A Vault data dir as `vault serve` leaves it: an anchored audit log and the published verify key. */

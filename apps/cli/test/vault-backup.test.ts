@@ -1,28 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, serializePublicKey } from '@rune/crypto';
 import { openExistingKeySet, openOrCreateKeySet } from '@rune/vault';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runRune } from './run-rune.js';
 
-const RUNE = join(import.meta.dirname, '..', 'bin', 'rune.js');
 const STRONG = 'correct horse battery staple orbit quantum lantern';
 
-function rune(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNE, ...args], {
-      env: { PATH: process.env.PATH, HOME: tmpdir() },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+function rune(args: readonly string[]) {
+  return runRune(args, { env: { PATH: process.env.PATH, HOME: tmpdir() } });
 }
 
 async function secretFile(dir: string, name: string, text: string): Promise<string> {

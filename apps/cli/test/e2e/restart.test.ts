@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { RUNE_BIN, runRune } from '../run-rune.js';
 
-const RUNE = join(import.meta.dirname, '..', '..', 'bin', 'rune.js');
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
@@ -17,7 +17,7 @@ afterAll(async () => {
 function up(dataDir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; vaultUrl: string }> {
   const child = spawn(
     process.execPath,
-    [RUNE, 'up', '--data-dir', dataDir, '--vault-port', '0', '--index-port', '0'],
+    [RUNE_BIN, 'up', '--data-dir', dataDir, '--vault-port', '0', '--index-port', '0'],
     {
       env,
     },
@@ -39,21 +39,8 @@ function up(dataDir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProc
   });
 }
 
-function rune(
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNE, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+function rune(args: readonly string[], env: NodeJS.ProcessEnv) {
+  return runRune(args, { env });
 }
 
 async function stop(child: ChildProcess): Promise<void> {

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { JsonHttpClient, type MemberConfig, readMemberConfig, writeMemberConfig } from '@rune/client';
 
 /** The `rune` bin and the repository root the children run in. */
-export const RUNE_BIN = fileURLToPath(new URL('../../bin/rune.js', import.meta.url));
+import { RUNE_BIN, runRune } from '../run-rune.js';
+
+export { RUNE_BIN };
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 const READY_TIMEOUT_MS = 60_000;
@@ -296,32 +298,24 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>): P
 }
 
 /** `rune ARGS` as a child process; output captured, killed after the timeout. */
-export function runCli(
+export async function runCli(
   args: readonly string[],
   options: CliOptions & { config: string },
 ): Promise<CliResult> {
-  const child = spawn(process.execPath, [RUNE_BIN, ...args], {
-    cwd: REPO_ROOT,
-    env: childEnv({ RUNE_CONFIG: options.config, ...options.env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  liveChildren.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? CLI_TIMEOUT_MS);
-  return new Promise<CliResult>((resolve, reject) => {
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
+  let spawned: ChildProcess | undefined;
+  try {
+    return await runRune(args, {
+      cwd: REPO_ROOT,
+      env: childEnv({ RUNE_CONFIG: options.config, ...options.env }),
+      timeoutMs: options.timeoutMs ?? CLI_TIMEOUT_MS,
+      onSpawn: (child) => {
+        spawned = child;
+        liveChildren.add(child);
+      },
     });
-    child.once('close', (code) => {
-      liveChildren.delete(child);
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  } finally {
+    if (spawned !== undefined) liveChildren.delete(spawned);
+  }
 }
 
 /** One request on a fresh connection (no keep-alive, so no stale-socket races). */

@@ -11,3 +11,10 @@ export {
 export { ENGLISH_STOPWORDS, tokenize } from './tokenize.js';
 export { fnv1a32 } from './feature-hash.js';
 export { l2Normalize } from './normalize.js';
+export {
+  TermStats,
+  bm25Idf,
+  type TermStatsDelta,
+  type TermStatsJson,
+  type TermStatsView,
+} from './term-stats.js';

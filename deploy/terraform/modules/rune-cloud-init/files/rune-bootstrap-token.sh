@@ -4,10 +4,12 @@
 #   sudo rune-bootstrap-token --delete   removes the token file once it is in your password manager
 set -Eeuo pipefail
 
-TOKEN_FILE=${RUNE_BOOTSTRAP_TOKEN_FILE:-/var/lib/rune/vault/bootstrap-admin.token}
-STATUS_FILE=/var/lib/rune-deploy/status
+# RUNE_ROOT: a prefix install (install-rune.sh), whose files belong to whoever installed it.
+ROOT=${RUNE_ROOT:-}
+TOKEN_FILE=${RUNE_BOOTSTRAP_TOKEN_FILE:-$ROOT/var/lib/rune/vault/bootstrap-admin.token}
+STATUS_FILE=$ROOT/var/lib/rune-deploy/status
 
-[[ $(id -u) == 0 ]] || {
+[[ -n $ROOT || $(id -u) == 0 ]] || {
   echo "rune-bootstrap-token: run it with sudo (the token file is readable by the Vault's user only)" >&2
   exit 1
 }
@@ -26,9 +28,9 @@ case ${1:-} in
 esac
 
 # The Vault writes the token on its first start, a few minutes after boot.
-if command -v cloud-init >/dev/null; then cloud-init status --wait >/dev/null 2>&1 || true; fi
+if [[ -z $ROOT ]] && command -v cloud-init >/dev/null; then cloud-init status --wait >/dev/null 2>&1 || true; fi
 if [[ $(cat "$STATUS_FILE" 2>/dev/null) != healthy ]]; then
-  echo "rune-bootstrap-token: the installation did not finish healthy; see /var/log/rune-install.log" >&2
+  echo "rune-bootstrap-token: the installation did not finish healthy; see $ROOT/var/log/rune-install.log" >&2
   exit 1
 fi
 if [[ ! -s $TOKEN_FILE ]]; then

@@ -10,6 +10,8 @@ umask 077
 ENV_FILE=${RUNE_DEPLOY_ENV:-/etc/rune/deploy.env}
 TLS_DIR=${RUNE_TLS_DIR:-/etc/rune/tls}
 ACME_DIR=${RUNE_ACME_DIR:-/var/lib/rune-tls}
+# Set by install-rune.sh in a prefix install: there is no nginx to reload and no ACME on 443.
+PREFIX=${RUNE_ROOT:-}
 readonly RENEW_DAYS=30
 readonly ACME_RETRY_AFTER_FAILURE_S=3600
 readonly LEAF_DAYS=397
@@ -59,7 +61,7 @@ install_live() {
   log "installed a $3 certificate"
 }
 
-reload_nginx() { systemctl try-reload-or-restart nginx.service || true; }
+reload_nginx() { [[ -n $PREFIX ]] || systemctl try-reload-or-restart nginx.service || true; }
 
 ensure_private_ca() {
   [[ -s $TLS_DIR/ca/ca.key && -s $TLS_DIR/ca.crt ]] && return
@@ -153,7 +155,9 @@ obtain_acme() {
 ensure() {
   install -d -m 0700 "$ACME_DIR"
   if [[ -n $DOMAIN ]] && { [[ $(live_source) != acme ]] || expires_within "$RENEW_DAYS"; }; then
-    if [[ -z $ACME_EMAIL ]]; then
+    if [[ -n $PREFIX ]]; then
+      log "a prefix install ($PREFIX) gets no Let's Encrypt certificate"
+    elif [[ -z $ACME_EMAIL ]]; then
       log "RUNE_ACME_EMAIL is empty: no Let's Encrypt certificate"
     elif ! dns_points_here; then
       log "$DOMAIN does not resolve to this VM ($(public_ip)) yet; retrying on the next timer run"

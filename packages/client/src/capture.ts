@@ -48,6 +48,8 @@ export async function captureVector(
   vector: ArrayLike<number>,
   record: RecordPayload,
   embedMs = 0,
+  /** Told the Vault's permit once the insert is acknowledged (the term-stats delta is bound to it). */
+  onInserted?: (permit: Record<string, unknown>) => void,
 ): Promise<CaptureOutcome> {
   const started = ctx.monotonicMs();
   const unit = unitVector(vector, ctx.embedder.dim, 'vector');
@@ -87,6 +89,7 @@ export async function captureVector(
     );
     const receipt = checkReceipt(ctx, answer.receipt, permit, hashBytes(vectorBytes));
     ctx.seenIds.add(permit.recordId);
+    onInserted?.(grant.permit);
     const done = ctx.monotonicMs();
     return {
       recordId: permit.recordId,

@@ -14,7 +14,12 @@ export interface ForgetOutcome {
  * good), then the index cancels its vector and drops its sealed bytes under the Vault's permit.
  * Retrying after a failed index step is safe: the Vault issues a fresh permit each time.
  */
-export async function forgetRecord(ctx: ClientContext, recordId: string): Promise<ForgetOutcome> {
+export async function forgetRecord(
+  ctx: ClientContext,
+  recordId: string,
+  /** Told the delete-permit once the index has dropped the record (a term-stats −1 is bound to it). */
+  onDeleted?: (permit: Record<string, unknown>) => void,
+): Promise<ForgetOutcome> {
   if (!idSchema.safeParse(recordId).success) throw invalidArgument('recordId must be 1..64 of [A-Za-z0-9_-]');
   const forgotten = parseAnswer(
     forgetAnswerSchema,
@@ -29,5 +34,6 @@ export async function forgetRecord(ctx: ClientContext, recordId: string): Promis
     if (!(isRuneClientError(err, 'RECORD_NOT_FOUND') && err.service === 'index')) throw err;
   }
   ctx.seenIds.delete(recordId);
+  onDeleted?.(forgotten.deletePermit);
   return { recordId, wasLive: forgotten.wasLive };
 }

@@ -20,11 +20,21 @@ export {
 export {
   MAX_CONFIG_BYTES,
   MEMBER_CONFIG_VERSION,
+  EMBEDDER_KINDS,
   memberConfigSchema,
+  type EmbedderKind,
+  type EmbedderSettings,
   type MemberConfig,
 } from './member-config.js';
-export { CONFIG_FILE_NAME, defaultConfigPath, type ConfigPathContext } from './config-path.js';
-export { CONFIG_DIR_MODE, CONFIG_FILE_MODE, readMemberConfig, writeMemberConfig } from './config-file.js';
+export { CONFIG_FILE_NAME, defaultConfigPath, toJsonPath, type ConfigPathContext } from './config-path.js';
+export {
+  CONFIG_DIR_MODE,
+  CONFIG_FILE_MODE,
+  ownerOnlyIcaclsArgs,
+  readMemberConfig,
+  writeMemberConfig,
+  type WriteConfigOptions,
+} from './config-file.js';
 export {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_TIMEOUT_MS,
@@ -33,12 +43,20 @@ export {
   type RequestOptions,
 } from './http.js';
 export { PUBLISHED_KEY_PATH, fetchPinnedKey } from './pinned-key.js';
-export { chooseEmbedder } from './embedder-choice.js';
+export {
+  checkIndexEmbedder,
+  chooseEmbedder,
+  prepareEmbedder,
+  type EmbedderEnvironment,
+} from './embedder-choice.js';
 export {
   MAX_RECORD_JSON_BYTES,
   RECORD_PAD_BYTES,
   RECORD_PAYLOAD_VERSION,
+  RECORD_STATUSES,
   recordPayloadSchema,
   type RecordPayload,
+  type RecordStatus,
 } from './record-payload.js';
 export { float32ToLeBytes } from './vectors.js';
+export type { RefreshOutcome, TermStatsLogger, TermStatsSyncOptions } from './term-stats-sync.js';

@@ -3,7 +3,7 @@ import type { Embedder } from '@rune/embed';
 import { decodeBase64url, importVerificationKey, type VerificationKey } from '@rune/protocol';
 import { captureVector, type CaptureOutcome } from './capture.js';
 import type { ClientContext } from './context.js';
-import { chooseEmbedder } from './embedder-choice.js';
+import { checkIndexEmbedder, chooseEmbedder } from './embedder-choice.js';
 import { RuneClientError } from './errors.js';
 import { forgetRecord, type ForgetOutcome } from './forget.js';
 import { JsonHttpClient } from './http.js';
@@ -11,10 +11,16 @@ import type { MemberConfig } from './member-config.js';
 import { fetchPinnedKey } from './pinned-key.js';
 import { recallVector, type RecallOptions, type RecallOutcome } from './recall.js';
 import { RecordIdPool } from './record-id-pool.js';
-import type { RecordPayload } from './record-payload.js';
+import type { RecordPayload, RecordStatus } from './record-payload.js';
+import {
+  type RefreshOutcome,
+  type TermStatsSync,
+  type TermStatsSyncOptions,
+  termStatsSyncFor,
+} from './term-stats-sync.js';
 
 export interface ConnectOptions {
-  /** Defaults to the embedder the config names (or the lexical one when it names none). */
+  /** Defaults to the embedder the config names (or the BM25 one when it names none). */
   readonly embedder?: Embedder;
   /** Defaults to createEngine(), made on the first capture. */
   readonly engine?: Engine;
@@ -24,6 +30,8 @@ export interface ConnectOptions {
   readonly monotonicMs?: () => number;
   /** Per-request deadline for both services (default 30 s). */
   readonly timeoutMs?: number;
+  /** Where the team term counts are cached (`stateDir`) and how warnings are logged. */
+  readonly termStats?: TermStatsSyncOptions;
 }
 
 export interface CaptureInput {
@@ -31,6 +39,10 @@ export interface CaptureInput {
   readonly context?: string;
   readonly title?: string;
   readonly tags?: readonly string[];
+  readonly domain?: string;
+  readonly status?: RecordStatus;
+  /** Id of the record this one replaces. */
+  readonly supersedes?: string;
 }
 
 /**
@@ -39,9 +51,14 @@ export interface CaptureInput {
  */
 export class RuneClient {
   readonly #ctx: ClientContext;
+  /** Present when the embedder's query side needs team-wide term counts. */
+  readonly #termStats: TermStatsSync | undefined;
+  /** The index's embedder checked against ours, once, before the first capture or recall. */
+  #indexChecked: Promise<void> | undefined;
 
-  private constructor(ctx: ClientContext) {
+  private constructor(ctx: ClientContext, termStatsOptions?: TermStatsSyncOptions) {
     this.#ctx = ctx;
+    this.#termStats = termStatsSyncFor(ctx, termStatsOptions);
   }
 
   /**
@@ -72,19 +89,22 @@ export class RuneClient {
       throw err;
     }
     let engine = options.engine;
-    return new RuneClient({
-      config,
-      vault,
-      index,
-      publicKey: pinned.publicKey,
-      vaultKey: pinned.vaultVerificationKey,
-      indexKey,
-      engine: () => (engine ??= createEngine()),
-      embedder,
-      clock: options.clock ?? Date.now,
-      monotonicMs: options.monotonicMs ?? (() => performance.now()),
-      seenIds: new RecordIdPool(),
-    });
+    return new RuneClient(
+      {
+        config,
+        vault,
+        index,
+        publicKey: pinned.publicKey,
+        vaultKey: pinned.vaultVerificationKey,
+        indexKey,
+        engine: () => (engine ??= createEngine()),
+        embedder,
+        clock: options.clock ?? Date.now,
+        monotonicMs: options.monotonicMs ?? (() => performance.now()),
+        seenIds: new RecordIdPool(),
+      },
+      options.termStats,
+    );
   }
 
   get embedder(): Embedder {
@@ -102,6 +122,7 @@ export class RuneClient {
 
   /** Embeds `insight` as a document and stores it with its optional fields. */
   async capture(input: CaptureInput): Promise<CaptureOutcome> {
+    await this.#checkIndexEmbedder();
     const t0 = this.#ctx.monotonicMs();
     const vector = await this.#ctx.embedder.embedDocument(input.insight);
     const embedMs = this.#ctx.monotonicMs() - t0;
@@ -113,10 +134,16 @@ export class RuneClient {
       ...(input.context === undefined ? {} : { context: input.context }),
       ...(input.title === undefined ? {} : { title: input.title }),
       ...(input.tags === undefined ? {} : { tags: [...input.tags] }),
+      ...(input.domain === undefined ? {} : { domain: input.domain }),
+      ...(input.status === undefined ? {} : { status: input.status }),
+      ...(input.supersedes === undefined ? {} : { supersedes: input.supersedes }),
       ...(author === undefined ? {} : { author }),
       createdAt: this.#ctx.clock(),
     };
-    return captureVector(this.#ctx, vector, record, embedMs);
+    let permit: Record<string, unknown> | undefined;
+    const outcome = await captureVector(this.#ctx, vector, record, embedMs, (p) => (permit = p));
+    if (permit !== undefined) await this.#termStats?.publishDocument('capture', permit, input.insight);
+    return outcome;
   }
 
   /** Stores a caller-made vector (normalised here) with its record. */
@@ -126,6 +153,8 @@ export class RuneClient {
 
   /** Embeds `query` and returns up to k memories, best first. */
   async recall(query: string, options: RecallOptions = {}): Promise<RecallOutcome> {
+    await this.#checkIndexEmbedder();
+    await this.#termStats?.refreshOrWarn();
     const t0 = this.#ctx.monotonicMs();
     const vector = await this.#ctx.embedder.embedQuery(query);
     return recallVector(this.#ctx, vector, options, this.#ctx.monotonicMs() - t0);
@@ -140,12 +169,37 @@ export class RuneClient {
     return recallVector(this.#ctx, vector, { ...options, k });
   }
 
-  forget(recordId: string): Promise<ForgetOutcome> {
-    return forgetRecord(this.#ctx, recordId);
+  /**
+   * Forgets a record. With `text` (the insight it was captured with) the team's term counts drop it
+   * too; without it they keep counting it (decision 0009).
+   */
+  async forget(recordId: string, options: { readonly text?: string } = {}): Promise<ForgetOutcome> {
+    let permit: Record<string, unknown> | undefined;
+    const outcome = await forgetRecord(this.#ctx, recordId, (p) => (permit = p));
+    if (permit !== undefined && options.text !== undefined) {
+      await this.#termStats?.publishDocument('forget', permit, options.text);
+    }
+    return outcome;
+  }
+
+  /** Applies the team's new term-statistics deltas now; undefined when the embedder needs none. */
+  refreshTermStats(): Promise<RefreshOutcome | undefined> {
+    return this.#termStats?.refresh() ?? Promise.resolve(undefined);
+  }
+
+  /** EMBEDDER_MISMATCH unless the index was built with this client's embedder; a failed check is retried. */
+  #checkIndexEmbedder(): Promise<void> {
+    const { index, config, embedder } = this.#ctx;
+    this.#indexChecked ??= checkIndexEmbedder(index, config.indexId, embedder).catch((err: unknown) => {
+      this.#indexChecked = undefined;
+      throw err;
+    });
+    return this.#indexChecked;
   }
 
   /** Closes idle connections; the process can then exit promptly. */
   close(): void {
+    this.#termStats?.close();
     this.#ctx.vault.close();
     this.#ctx.index.close();
   }

@@ -23,6 +23,7 @@ export {
   searchResultSchema,
   insertReceiptSchema,
   deletePermitSchema,
+  termStatsGrantSchema,
   payloadSchemas,
   isTimeBound,
   type CapturePermit,
@@ -31,6 +32,7 @@ export {
   type SearchResult,
   type InsertReceipt,
   type DeletePermit,
+  type TermStatsGrant,
   type PayloadByKind,
   type PayloadOf,
 } from './messages.js';

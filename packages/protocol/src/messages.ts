@@ -16,6 +16,8 @@ export const MessageKind = {
   INSERT_RECEIPT: 'insert-receipt',
   /** Vault → member → index: authorises cancelling one record's vector and dropping its sealed bytes. */
   DELETE_PERMIT: 'delete-permit',
+  /** Vault → member → index: authorises reading one index's sealed term-statistics deltas for a while. */
+  TERM_STATS_GRANT: 'term-stats-grant',
 } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 export const MESSAGE_KINDS = Object.values(MessageKind);
@@ -159,12 +161,28 @@ export const deletePermitSchema = z
   });
 export type DeletePermit = z.infer<typeof deletePermitSchema>;
 
+/** Read access to sealed term-statistics deltas; the deltas stay opaque without the Vault's stats key. */
+export const termStatsGrantSchema = z
+  .strictObject({
+    v: z.literal(PROTOCOL_VERSION),
+    indexId: idSchema,
+    epoch: u32,
+    issuedAt: timestampSchema,
+    expiresAt: timestampSchema,
+    nonce: nonceSchema,
+  })
+  .refine(validityCheck(MAX_PERMIT_LIFETIME_MS), {
+    message: `expiresAt must follow issuedAt by at most ${MAX_PERMIT_LIFETIME_MS} ms`,
+  });
+export type TermStatsGrant = z.infer<typeof termStatsGrantSchema>;
+
 export const payloadSchemas = {
   [MessageKind.CAPTURE_PERMIT]: capturePermitSchema,
   [MessageKind.SEARCH_TICKET]: searchTicketSchema,
   [MessageKind.SEARCH_RESULT]: searchResultSchema,
   [MessageKind.INSERT_RECEIPT]: insertReceiptSchema,
   [MessageKind.DELETE_PERMIT]: deletePermitSchema,
+  [MessageKind.TERM_STATS_GRANT]: termStatsGrantSchema,
 } as const;
 
 export interface PayloadByKind {
@@ -173,6 +191,7 @@ export interface PayloadByKind {
   [MessageKind.SEARCH_RESULT]: SearchResult;
   [MessageKind.INSERT_RECEIPT]: InsertReceipt;
   [MessageKind.DELETE_PERMIT]: DeletePermit;
+  [MessageKind.TERM_STATS_GRANT]: TermStatsGrant;
 }
 export type PayloadOf<K extends MessageKind> = PayloadByKind[K];
 
@@ -181,6 +200,7 @@ export function isTimeBound(kind: MessageKind): boolean {
   return (
     kind === MessageKind.CAPTURE_PERMIT ||
     kind === MessageKind.SEARCH_TICKET ||
-    kind === MessageKind.DELETE_PERMIT
+    kind === MessageKind.DELETE_PERMIT ||
+    kind === MessageKind.TERM_STATS_GRANT
   );
 }

@@ -87,6 +87,14 @@ export function samplePayloads(): PayloadByKind {
       expiresAt: NOW + LIFETIME_MS,
       nonce: 'ICEiIyQlJicoKSorLC0uLw',
     },
+    [MessageKind.TERM_STATS_GRANT]: {
+      v: 1,
+      indexId: 'team-a_main',
+      epoch: 2,
+      issuedAt: NOW,
+      expiresAt: NOW + LIFETIME_MS,
+      nonce: 'MDEyMzQ1Njc4OTo7PD0-Pw',
+    },
   };
 }
 

@@ -295,11 +295,12 @@ describe('tampering fails closed', () => {
 describe('validity window', () => {
   const timeBound = MESSAGE_KINDS.filter(isTimeBound);
 
-  it('covers exactly the permits and the ticket', () => {
+  it('covers exactly the permits, the ticket and the term-stats grant', () => {
     expect(timeBound).toEqual([
       MessageKind.CAPTURE_PERMIT,
       MessageKind.SEARCH_TICKET,
       MessageKind.DELETE_PERMIT,
+      MessageKind.TERM_STATS_GRANT,
     ]);
   });
 

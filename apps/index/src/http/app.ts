@@ -4,6 +4,7 @@ import type { QueryMode } from '@rune/crypto';
 import { FRAME_CONTENT_TYPE, encodeBase64url, encodeFrame } from '@rune/protocol';
 import { Registry } from 'prom-client';
 import type { IndexService } from '../core/index-service.js';
+import type { TermStatsService } from '../core/term-stats-service.js';
 import { IndexError } from '../errors.js';
 import type { IndexStore } from '../storage/index-store.js';
 import {
@@ -28,6 +29,9 @@ export interface BodyLimits {
   readonly search: number;
   readonly fetch: number;
   readonly delete: number;
+  /** A sealed term-stats delta (≤ 128 KiB + 64) as base64url, and its permit. */
+  readonly termStatsAppend: number;
+  readonly termStatsFetch: number;
 }
 
 export const DEFAULT_BODY_LIMITS: BodyLimits = Object.freeze({
@@ -36,6 +40,8 @@ export const DEFAULT_BODY_LIMITS: BodyLimits = Object.freeze({
   search: 512 * 1024,
   fetch: 64 * 1024,
   delete: 16 * 1024,
+  termStatsAppend: 192 * 1024,
+  termStatsFetch: 16 * 1024,
 });
 
 /** Fetch id lists beyond this are refused at the edge; the core applies the ticket's own cap. */
@@ -48,6 +54,8 @@ export interface HttpLogger {
 
 export interface IndexAppDeps {
   readonly service: IndexService;
+  /** Sealed term-statistics deltas; without it those routes answer 404. */
+  readonly termStats?: TermStatsService;
   /** Read-only use: record counts for metrics and status, without loading blocks. */
   readonly store: IndexStore;
   readonly dataDir: string;
@@ -277,6 +285,48 @@ export function createIndexApp(deps: IndexAppDeps): RequestHandler {
         return { status: 200, body: { deleted: true } };
       },
     },
+    {
+      method: 'POST',
+      template: '/v1/indexes/:id/term-stats',
+      pattern: new RegExp(`^/v1/indexes/${ID}/term-stats$`),
+      limitBytes: limits.termStatsAppend,
+      handle: async (ctx) => {
+        const termStats = requireTermStats(deps.termStats);
+        const body = await readJsonBody(ctx.req, ctx.limitBytes);
+        requireKeys(body, ['permit', 'sealed']);
+        const appended = await termStats.append({
+          indexId: param(ctx, 0),
+          permit: objectField(body, 'permit'),
+          sealed: bytesField(body, 'sealed'),
+        });
+        return { status: 201, body: appended };
+      },
+    },
+    {
+      method: 'POST',
+      template: '/v1/indexes/:id/term-stats/fetch',
+      pattern: new RegExp(`^/v1/indexes/${ID}/term-stats/fetch$`),
+      limitBytes: limits.termStatsFetch,
+      handle: async (ctx) => {
+        const termStats = requireTermStats(deps.termStats);
+        const body = await readJsonBody(ctx.req, ctx.limitBytes);
+        const hasLimit = 'limit' in body;
+        requireKeys(body, ['grant', 'after', ...(hasLimit ? ['limit'] : [])]);
+        const page = await termStats.fetch({
+          indexId: param(ctx, 0),
+          grant: objectField(body, 'grant'),
+          after: intField(body, 'after'),
+          ...(hasLimit ? { limit: intField(body, 'limit') } : {}),
+        });
+        const deltas = page.deltas.map((d) => ({
+          seq: d.seq,
+          kind: d.kind,
+          recordId: d.recordId,
+          sealed: encodeBase64url(d.sealed),
+        }));
+        return { status: 200, body: { deltas, lastSeq: page.lastSeq, hasMore: page.hasMore } };
+      },
+    },
   ];
 
   const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -335,6 +385,11 @@ function param(ctx: Context, i: number): string {
   } catch {
     throw new IndexError('INVALID_INPUT', 'malformed index id in the path');
   }
+}
+
+function requireTermStats(termStats: TermStatsService | undefined): TermStatsService {
+  if (termStats === undefined) throw new HttpError(404, 'NOT_FOUND', 'this index serves no term statistics');
+  return termStats;
 }
 
 function sha256(text: string): Buffer {

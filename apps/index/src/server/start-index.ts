@@ -4,6 +4,7 @@ import { type VerificationKey } from '@rune/protocol';
 import { acquireDataDirLock } from '@rune/runtime';
 import { type ListeningServer, type TlsMaterial, startServer } from '@rune/tls';
 import { openIndexService } from '../core/index-service.js';
+import { TermStatsService } from '../core/term-stats-service.js';
 import { createIndexApp, type HttpLogger } from '../http/app.js';
 import { EmbeddedStore } from '../storage/embedded-store.js';
 import { ensureIndexIdentity } from './identity.js';
@@ -65,8 +66,17 @@ export async function startIndex(options: IndexServerOptions): Promise<RunningIn
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
     closers.push(() => service.close());
+    const termStats = new TermStatsService({
+      store,
+      dataDir: options.dataDir,
+      vaultVerifyKeys: options.vaultVerifyKeys,
+      clock: Date.now,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
+    closers.push(() => termStats.close());
     const handler = createIndexApp({
       service,
+      termStats,
       store,
       dataDir: options.dataDir,
       operatorToken: identity.operatorToken,

@@ -265,6 +265,12 @@ export function createVaultApp(deps: VaultAppDeps): (req: IncomingMessage, res: 
     });
     sendJson(ctx.res, 200, out);
   });
+  add('POST', '/v1/term-stats/grant', async (ctx) => {
+    const member = await admit(ctx.req, 'term-stats.grant');
+    const b = objectWith(await body(ctx), ['indexId']);
+    const out = await deps.search.issueTermStatsGrant({ member, indexId: str(b, 'indexId', 64) });
+    sendJson(ctx.res, 200, { grant: out.grant, statsKey: encodeBase64url(out.statsKey) });
+  });
 
   add('GET', '/v1/roles', async ({ req, res }) => {
     const roles = await managed(req, 'role.list', () => deps.registry.listRoles());

@@ -10,6 +10,7 @@ import {
 import { type SearchContext, type SearchDeps, createSearchContext } from './context.js';
 import { type ForgetOutcome, forgetRecord } from './forget.js';
 import { type RecallHit, issueTicket, openResult } from './search.js';
+import { type TermStatsGrant, issueTermStatsGrant } from './term-stats.js';
 import type { Envelope } from '@rune/protocol';
 
 export { PERMIT_TTL_MS, type CaptureGrant } from './capture.js';
@@ -32,6 +33,7 @@ export {
 export type { ForgetOutcome } from './forget.js';
 export { MAX_SLOTS_PER_INDEX, RecordStatus, type LedgerRecord } from './record-ledger.js';
 export { TICKET_TTL_MS, plainQueryBytes, type RecallHit } from './search.js';
+export { TERM_STATS_GRANT_TTL_MS, deriveTermStatsKey, type TermStatsGrant } from './term-stats.js';
 
 /**
  * The Vault's transport-neutral capture and search core. Every method authorises the member,
@@ -62,6 +64,8 @@ export interface SearchCore {
     blocks: readonly Uint8Array[];
   }): Promise<RecallHit[]>;
   forgetRecord(request: { member: Member; indexId: string; recordId: string }): Promise<ForgetOutcome>;
+  /** The index's stats key and a read grant for its sealed term-statistics deltas. */
+  issueTermStatsGrant(request: { member: Member; indexId: string }): Promise<TermStatsGrant>;
   /** Zeroes the key-derived decryption tables; the core refuses to decrypt afterwards. */
   close(): void;
 }
@@ -79,6 +83,7 @@ export function createSearchCore(deps: SearchDeps): SearchCore {
     issueTicket: (r) => issueTicket(ctx, r),
     openResult: (r) => openResult(ctx, r),
     forgetRecord: (r) => forgetRecord(ctx, r),
+    issueTermStatsGrant: (r) => issueTermStatsGrant(ctx, r),
     close: () => {
       ctx.decryptor.destroy();
     },

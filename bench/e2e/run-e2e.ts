@@ -54,6 +54,8 @@ export async function runE2e(options: E2eOptions): Promise<E2eResult> {
   await checkFreeSpace(options.dataDir, records);
   const stack = await startLocalStack({
     dataDir: options.dataDir,
+    // Random D=384 vectors, not text: the index must have their dimension.
+    dim: DIM,
     vaultPort: 0,
     indexPort: 0,
     plainHttp: true,

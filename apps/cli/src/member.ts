@@ -1,7 +1,11 @@
 import { homedir } from 'node:os';
-import { type MemberConfig, RuneClient, defaultConfigPath, readMemberConfig } from '@rune/client';
-import { createLexicalEmbedder } from '@rune/embed';
-import { CliError } from './cli-error.js';
+import {
+  type MemberConfig,
+  RuneClient,
+  chooseEmbedder,
+  defaultConfigPath,
+  readMemberConfig,
+} from '@rune/client';
 
 export const CONFIG_HELP = `  --config FILE   member config (default: RUNE_CONFIG, else the standard location)`;
 
@@ -12,15 +16,8 @@ export async function connectMember(
 ): Promise<{ client: RuneClient; config: MemberConfig; path: string }> {
   const path = configFlag ?? defaultConfigPath({ env, platform: process.platform, homedir: homedir() });
   const config = await readMemberConfig(path);
-  const dim = config.embedder?.dim ?? 384;
-  const embedder = createLexicalEmbedder({ dim });
-  if (config.embedder !== undefined && config.embedder.id !== embedder.id) {
-    throw new CliError(
-      'EMBEDDER_MISMATCH',
-      `the index was built with embedder "${config.embedder.id}", this rune has "${embedder.id}"`,
-      { hint: 'use the rune version the index was created with' },
-    );
-  }
+  // The embedder the config names (bm25, lexical, a model); RUNE_OFFLINE and API keys come from env.
+  const embedder = chooseEmbedder(config, undefined, { env, homedir: homedir() });
   const client = await RuneClient.connect(config, { embedder });
   return { client, config, path };
 }

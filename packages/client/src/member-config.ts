@@ -1,3 +1,4 @@
+import { MODEL_DTYPES } from '@rune/embed';
 import { idSchema } from '@rune/protocol';
 import { z } from 'zod';
 
@@ -35,6 +36,10 @@ const serviceUrlSchema = z.string().superRefine((text, ctx) => {
   }
 });
 
+/** What builds an index's embedder: the offline ones need no settings, the model ones do. */
+export const EMBEDDER_KINDS = ['bm25', 'lexical', 'transformers', 'openai'] as const;
+export type EmbedderKind = (typeof EMBEDDER_KINDS)[number];
+
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/;
 
 export const memberConfigSchema = z.strictObject({
@@ -68,11 +73,56 @@ export const memberConfigSchema = z.strictObject({
     .strictObject({
       id: z.string().min(1).max(128),
       dim: z.int().min(1).max(4096),
+      /** How to build it; inferred from `id` for the offline embedders (bm25, lexical). */
+      kind: z.enum(EMBEDDER_KINDS).exactOptional(),
+      /** transformers: Hugging Face model id; openai: the endpoint's model name. */
+      model: z.string().min(1).max(200).exactOptional(),
+      /** transformers: folder of provisioned and downloaded models (default ~/.cache/rune/models). */
+      modelDir: z.string().min(1).max(4096).exactOptional(),
+      /** transformers: weight variant (default q8); part of the embedder id. */
+      dtype: z.enum(MODEL_DTYPES).exactOptional(),
+      /** transformers: download a missing model once into modelDir (RUNE_OFFLINE=1 still forbids it). */
+      allowDownload: z.boolean().exactOptional(),
+      queryPrefix: z.string().max(200).exactOptional(),
+      documentPrefix: z.string().max(200).exactOptional(),
+      /** openai: server origin, e.g. http://localhost:11434 (Ollama) or https://api.openai.com. */
+      baseUrl: serviceUrlSchema.exactOptional(),
+      /** openai: name of the environment variable holding the API key. */
+      apiKeyEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name')
+        .exactOptional(),
+      /** SECURITY: a raw key never lives in the config file (it is copied into member packages). */
+      apiKey: z
+        .never({
+          error: 'must not be in the config: put the key in an environment variable named by apiKeyEnv',
+        })
+        .exactOptional(),
+      /** openai: per-request deadline, ms. */
+      timeoutMs: z.int().min(1).max(600_000).exactOptional(),
+    })
+    .superRefine((embedder, ctx) => {
+      const need = (field: 'model' | 'baseUrl') => {
+        if (embedder[field] === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: `is required for kind ${embedder.kind ?? ''}`,
+          });
+        }
+      };
+      if (embedder.kind === 'transformers') need('model');
+      if (embedder.kind === 'openai') {
+        need('model');
+        need('baseUrl');
+      }
     })
     .exactOptional(),
 });
 
 export type MemberConfig = z.infer<typeof memberConfigSchema>;
+/** The index's embedder and how this member builds it. */
+export type EmbedderSettings = NonNullable<MemberConfig['embedder']>;
 
 /** Human-readable list of what is wrong, by field (values are never echoed: the token is secret). */
 export function describeConfigIssues(error: z.ZodError): string {

@@ -68,7 +68,12 @@ export class TermStats implements TermStatsView {
   }
 
   static fromJSON(json: TermStatsJson): TermStats {
-    if (json.v !== 1 || !Number.isSafeInteger(json.documentCount) || json.documentCount < 0) {
+    // Cached files come from disk: check the version even though the type says 1.
+    if (
+      (json as { readonly v: unknown }).v !== 1 ||
+      !Number.isSafeInteger(json.documentCount) ||
+      json.documentCount < 0
+    ) {
       throw new TypeError('term stats: unsupported version or invalid document count');
     }
     const stats = new TermStats();

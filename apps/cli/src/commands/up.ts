@@ -5,7 +5,7 @@ import { isLoopbackHost } from '@rune/tls';
 import { flag, intOpt, parse, portOpt, requiredOpt, stringOpt } from '../args.js';
 import { usageError } from '../cli-error.js';
 import { runUntilSignal } from '../lifecycle.js';
-import { startLocalStack } from '../stack/local-stack.js';
+import { DEFAULT_DIM, startLocalStack } from '../stack/local-stack.js';
 
 export const UP_HELP = `rune up — run a local Vault and index on loopback, with embedded storage
 
@@ -20,7 +20,8 @@ Usage: rune up --data-dir DIR [--vault-port 50080] [--index-port 50090]
                        (default: a generated file in DIR, fine for a single machine only)
   --threads N          scoring threads of the index (default: every core)
 
-The first run generates the keys, creates the index "team" and a local admin, and writes that
+The first run generates the keys, creates the index "team" for the offline BM25 embedder
+(${DEFAULT_DIM} dimensions; other embedders: docs/embedders.md) and a local admin, and writes that
 admin's member config to the standard location (RUNE_CONFIG, or $XDG_CONFIG_HOME/rune/vault-config.json,
 or ~/.config/rune/vault-config.json) unless one exists there already.
 

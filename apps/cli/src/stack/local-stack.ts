@@ -8,7 +8,7 @@ import {
   readMemberConfig,
   writeMemberConfig,
 } from '@rune/client';
-import { createLexicalEmbedder } from '@rune/embed';
+import { DEFAULT_BM25_DIM, createBm25Embedder } from '@rune/embed';
 import { type RunningIndex, ensureIndexIdentity, startIndex } from '@rune/index';
 import { decodeBase64url, importVerificationKey } from '@rune/protocol';
 import { ensureSelfSignedTls, listenPolicy, type TlsMaterial } from '@rune/tls';
@@ -17,7 +17,8 @@ import { CliError } from '../cli-error.js';
 import { writePrivateFile } from '../private-file.js';
 
 export const DEFAULT_INDEX_ID = 'team';
-export const DEFAULT_DIM = 384;
+/** A new index's dimension: the default offline (BM25) embedder's. */
+export const DEFAULT_DIM = DEFAULT_BM25_DIM;
 export const ADMIN_CONFIG_FILE = 'admin-config.json';
 export const LOCAL_KEK_FILE = 'vault-kek.passphrase';
 
@@ -32,6 +33,7 @@ export interface LocalStackOptions {
   readonly kekEnv?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly indexId?: string;
+  /** Dimension of a new index's BM25 embedder; an existing index keeps its own embedder. */
   readonly dim?: number;
   readonly threads?: number;
 }
@@ -55,7 +57,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const env = options.env ?? process.env;
   const host = options.host ?? '127.0.0.1';
   const indexId = options.indexId ?? DEFAULT_INDEX_ID;
-  const embedder = createLexicalEmbedder({ dim: options.dim ?? DEFAULT_DIM });
+  const embedder = createBm25Embedder({ dim: options.dim ?? DEFAULT_DIM });
   const vaultDir = join(options.dataDir, 'vault');
   const indexDir = join(options.dataDir, 'index');
   const adminConfigPath = join(options.dataDir, ADMIN_CONFIG_FILE);
@@ -98,7 +100,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await index.close();
   };
   try {
-    const adminConfig = await ensureAdminConfig({
+    let adminConfig = await ensureAdminConfig({
       path: adminConfigPath,
       vault,
       index,
@@ -106,7 +108,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       embedder: { id: embedder.id, dim: embedder.dim },
       ...(tls === undefined ? {} : { caCert: tls.ca }),
     });
-    await createIndexEverywhere(adminConfig, index, tls?.ca);
+    const built = await createIndexEverywhere(adminConfig, index, tls?.ca);
+    // An index made before (say with the old lexical embedder) decides: members must embed like it.
+    if (adminConfig.embedder?.id !== built.id || adminConfig.embedder.dim !== built.dim) {
+      adminConfig = { ...adminConfig, embedder: built };
+      await writeMemberConfig(adminConfigPath, adminConfig);
+    }
     return { vault, index, adminConfig, adminConfigPath, close };
   } catch (err: unknown) {
     await close();
@@ -120,12 +127,13 @@ async function ensureAdminConfig(input: {
   vault: RunningVault;
   index: RunningIndex;
   indexId: string;
-  embedder: { id: string; dim: number };
+  embedder: NonNullable<MemberConfig['embedder']>;
   caCert?: string;
 }): Promise<MemberConfig> {
   const { vault, index } = input;
   let token: string;
   let memberId: string | undefined;
+  let embedder = input.embedder;
   if (vault.bootstrap !== undefined) {
     token = vault.bootstrap.token;
     memberId = vault.bootstrap.member.id;
@@ -141,6 +149,8 @@ async function ensureAdminConfig(input: {
     }
     token = previous.token;
     memberId = previous.memberId;
+    // A later start keeps the embedder (and its settings) the index was created with.
+    embedder = previous.embedder ?? embedder;
   }
   const config: MemberConfig = {
     version: 1,
@@ -154,19 +164,21 @@ async function ensureAdminConfig(input: {
     ...(input.caCert === undefined ? {} : { caCert: input.caCert }),
     ...(memberId === undefined ? {} : { memberId }),
     name: 'admin',
-    embedder: input.embedder,
+    embedder,
   };
   await writeMemberConfig(input.path, config);
   return config;
 }
 
-/** Creates the index at the index service and registers it with the Vault; both are idempotent. */
+/**
+ * Creates the index at the index service and registers it with the Vault; both are idempotent.
+ * Returns the embedder the index holds: the config's for a new index, its own for an existing one.
+ */
 async function createIndexEverywhere(
   config: MemberConfig,
   index: RunningIndex,
   ca: string | undefined,
-): Promise<void> {
-  const dim = config.embedder?.dim ?? DEFAULT_DIM;
+): Promise<{ id: string; dim: number }> {
   const tls = ca === undefined ? {} : { caCert: ca };
   const indexService = new JsonHttpClient({
     service: 'index',
@@ -181,25 +193,38 @@ async function createIndexEverywhere(
     ...tls,
   });
   try {
-    await indexService
+    const answer = await indexService
       .post('/v1/indexes', {
         indexId: config.indexId,
         paramSetId: 1,
-        dim,
+        dim: config.embedder?.dim ?? DEFAULT_DIM,
         embedderId: config.embedder?.id ?? 'unknown',
       })
       .catch((err: unknown) => {
         // A later start finds the index it created before.
-        if (isRuneClientError(err, 'INDEX_EXISTS')) return;
+        if (isRuneClientError(err, 'INDEX_EXISTS')) {
+          return indexService.get(`/v1/indexes/${encodeURIComponent(config.indexId)}`);
+        }
         throw refused('INDEX_CREATE_FAILED', `the index refused to create "${config.indexId}"`, err);
       });
-    await vault.post('/v1/indexes', { indexId: config.indexId, dim }).catch((err: unknown) => {
+    const held = describedEmbedder(answer);
+    await vault.post('/v1/indexes', { indexId: config.indexId, dim: held.dim }).catch((err: unknown) => {
       throw refused('INDEX_REGISTER_FAILED', `the Vault refused to register "${config.indexId}"`, err);
     });
+    return held;
   } finally {
     indexService.close();
     vault.close();
   }
+}
+
+/** The embedder of an index description (this process's own index service answered it). */
+function describedEmbedder(answer: unknown): { id: string; dim: number } {
+  const { embedderId, dim } = (answer ?? {}) as { embedderId?: unknown; dim?: unknown };
+  if (typeof embedderId !== 'string' || typeof dim !== 'number') {
+    throw new CliError('INDEX_CREATE_FAILED', 'the index answered without its embedder id and dimension');
+  }
+  return { id: embedderId, dim };
 }
 
 function refused(code: string, what: string, err: unknown): CliError {

@@ -23,7 +23,10 @@ import { createCpuSampler, createIndexMetrics, type IndexMetrics } from './metri
 /** Per-route body limits in bytes, checked before anything is parsed. */
 export interface BodyLimits {
   readonly createIndex: number;
-  /** base64url of a packed D≤768 encrypted vector plus a sealed record (≤256 KiB) and the permit. */
+  /**
+   * base64url of a packed encrypted vector up to the engine's D = 2048 (3,408,000 bytes at set 1,
+   * 4,544,000 characters) plus a sealed record (≤256 KiB) and the permit.
+   */
   readonly insert: number;
   /** An encrypted query and its ticket. */
   readonly search: number;
@@ -36,7 +39,7 @@ export interface BodyLimits {
 
 export const DEFAULT_BODY_LIMITS: BodyLimits = Object.freeze({
   createIndex: 4 * 1024,
-  insert: 1536 * 1024,
+  insert: 5 * 1024 * 1024,
   search: 512 * 1024,
   fetch: 64 * 1024,
   delete: 16 * 1024,

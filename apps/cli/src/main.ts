@@ -1,9 +1,15 @@
 import { isCryptoError } from '@rune/crypto';
 import { CliError, ExitCode } from './cli-error.js';
 import { capture } from './commands/capture.js';
+import { configure } from './commands/configure.js';
 import { indexServe } from './commands/index-serve.js';
+import { loadtest } from './commands/loadtest.js';
+import { mcp } from './commands/mcp.js';
+import { exportMemories, importMemories } from './commands/memories.js';
 import { recall } from './commands/recall.js';
 import { indexShowKey, vaultShowKey } from './commands/show-key.js';
+import { status } from './commands/status.js';
+import { team, teamAdd, teamInvite, teamList, teamRemove, teamRotate } from './commands/team.js';
 import { up } from './commands/up.js';
 import { vaultAuditVerify } from './commands/vault-audit.js';
 import { vaultBackup, vaultRestore } from './commands/vault-backup.js';
@@ -22,6 +28,13 @@ Usage: rune <command> [options]     (rune <command> --help for details)
   index show-key       the index's signing key (created on first use) for the Vault to trust
   capture              store a memory (encrypted on this machine)
   recall QUERY         find memories by meaning
+  mcp                  MCP server for agents (stdio; --http for Streamable HTTP)
+  configure            connect this machine to a Vault (tests it first) and save the member config
+  status               check config, Vault, TLS, token, clock, key pin, index; a fix for each problem
+  team add|list|remove|rotate|invite   manage members; add builds a member's setup package
+  import FILE          capture memories in bulk from JSON lines (resumable)
+  export --out FILE    write the memories recall finds to JSON lines
+  loadtest [SCENARIO]  load-test a Vault and index (smoke, baseline, sustained, stress, spike, custom)
 
 Exit codes: 0 success, 1 failure (the message says what and how to fix it), 2 usage error.`;
 
@@ -38,6 +51,18 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'index serve': (argv) => indexServe(argv),
   capture,
   recall,
+  mcp,
+  configure,
+  status,
+  team: (argv) => team(argv),
+  'team add': teamAdd,
+  'team list': teamList,
+  'team remove': teamRemove,
+  'team rotate': teamRotate,
+  'team invite': teamInvite,
+  import: importMemories,
+  export: exportMemories,
+  loadtest,
 };
 
 /** Longest command name that prefixes argv, so "vault audit verify" wins over "vault". */

@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { RuneClientError, RuneClientErrorCode, codeOf } from './errors.js';
 import {
   MAX_CONFIG_BYTES,
@@ -65,7 +68,11 @@ function configError(
  * the target, then the directory fsynced; a crash leaves the old config or the new one. Missing
  * directories are created 0700; existing ones are left as they are (RUNE_CONFIG may point anywhere).
  */
-export async function writeMemberConfig(path: string, config: MemberConfig): Promise<void> {
+export async function writeMemberConfig(
+  path: string,
+  config: MemberConfig,
+  options: WriteConfigOptions = {},
+): Promise<void> {
   const parsed = memberConfigSchema.safeParse(config);
   if (!parsed.success) {
     throw new RuneClientError(
@@ -87,6 +94,11 @@ export async function writeMemberConfig(path: string, config: MemberConfig): Pro
     } finally {
       await handle.close();
     }
+    // POSIX modes mean nothing on NTFS: the ACL keeps other users out there. Set on the temp
+    // file, so the config is never visible under its name with inherited access.
+    if ((options.platform ?? process.platform) === 'win32') {
+      await (options.restrictToOwner ?? restrictToOwnerWindows)(tmp);
+    }
     await rename(tmp, path);
     await syncDirectory(dir);
   } catch (err: unknown) {
@@ -97,6 +109,24 @@ export async function writeMemberConfig(path: string, config: MemberConfig): Pro
       { hint: `check that ${dir} is writable and the disk has room`, cause: err },
     );
   }
+}
+
+export interface WriteConfigOptions {
+  /** `process.platform` by default; on win32 the file's ACL is narrowed to its owner. */
+  readonly platform?: string;
+  /** Replaces the icacls call (tests). */
+  readonly restrictToOwner?: (path: string) => Promise<void>;
+}
+
+/** icacls arguments that drop inherited entries and grant only `user` full control. */
+export function ownerOnlyIcaclsArgs(path: string, user: string): string[] {
+  return [path, '/inheritance:r', '/grant:r', `${user}:F`];
+}
+
+/** SECURITY: Windows equivalent of mode 0600 — no inherited ACEs, the current user alone. */
+async function restrictToOwnerWindows(path: string): Promise<void> {
+  const user = process.env.USERNAME ?? userInfo().username;
+  await promisify(execFile)('icacls', ownerOnlyIcaclsArgs(path, user), { windowsHide: true });
 }
 
 async function syncDirectory(dir: string): Promise<void> {

@@ -29,3 +29,8 @@ export function defaultConfigPath(context: ConfigPathContext): string {
   if (xdg !== undefined && posix.isAbsolute(xdg)) return posix.join(xdg, 'rune', CONFIG_FILE_NAME);
   return posix.join(homedir, '.config', 'rune', CONFIG_FILE_NAME);
 }
+
+/** A path as written into JSON: forward slashes on every platform, so configs and reports are portable. */
+export function toJsonPath(path: string): string {
+  return path.replaceAll('\\', '/');
+}

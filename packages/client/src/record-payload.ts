@@ -1,8 +1,12 @@
+import { idSchema } from '@rune/protocol';
 import { z } from 'zod';
 import { RuneClientError, invalidArgument } from './errors.js';
 
 /** Version of the sealed record layout; a reader skips records of any other. */
 export const RECORD_PAYLOAD_VERSION = 1;
+/** Where a recorded decision stands. */
+export const RECORD_STATUSES = ['proposed', 'accepted', 'rejected'] as const;
+export type RecordStatus = (typeof RECORD_STATUSES)[number];
 /** Largest sealed plaintext: far below the index's insert limit once the vector (~850 KB) is beside it. */
 /**
  * Sealed plaintexts are padded with JSON whitespace to a multiple of this, so the index learns a
@@ -32,6 +36,13 @@ export const recordPayloadSchema = z.object({
   author: z.string().max(256).exactOptional(),
   /** Milliseconds since the Unix epoch, from the capturing member's clock. */
   createdAt: z.int().min(0),
+  // Added after the first records were sealed: optional, so version-1 records without them still read.
+  /** Area of the codebase or practice the memory is about, e.g. "payments" or "ci". */
+  domain: z.string().min(1).max(64).exactOptional(),
+  /** Where a decision stands; recall ranks rejected ones below accepted ones. */
+  status: z.enum(RECORD_STATUSES).exactOptional(),
+  /** Id of the record this one replaces; that record then ranks down and names this one. */
+  supersedes: idSchema.exactOptional(),
 });
 
 export type RecordPayload = z.infer<typeof recordPayloadSchema>;
@@ -62,9 +73,21 @@ export function decodeRecordPayload(bytes: Uint8Array, recordId: string): Record
   } catch (err: unknown) {
     throw unreadable(recordId, 'it is not UTF-8 JSON', err);
   }
-  const parsed = recordPayloadSchema.safeParse(json);
+  const parsed = recordPayloadSchema.safeParse(withoutUnknownValues(json));
   if (!parsed.success) throw unreadable(recordId, 'it is not a version 1 record', parsed.error);
   return parsed.data;
+}
+
+/** Optional fields a newer client may fill with values this one does not know: dropped, like unknown fields. */
+const LENIENT_FIELDS = ['domain', 'status', 'supersedes'] as const;
+
+function withoutUnknownValues(json: unknown): unknown {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
+  const out: Record<string, unknown> = { ...json };
+  for (const field of LENIENT_FIELDS) {
+    if (field in out && !recordPayloadSchema.shape[field].safeParse(out[field]).success) delete out[field];
+  }
+  return out;
 }
 
 function unreadable(recordId: string, detail: string, cause: unknown): RuneClientError {

@@ -4,6 +4,7 @@ import {
   RuneClient,
   chooseEmbedder,
   defaultConfigPath,
+  defaultStateDir,
   readMemberConfig,
 } from '@rune/client';
 
@@ -18,6 +19,8 @@ export async function connectMember(
   const config = await readMemberConfig(path);
   // The embedder the config names (bm25, lexical, a model); RUNE_OFFLINE and API keys come from env.
   const embedder = chooseEmbedder(config, undefined, { env, homedir: homedir() });
-  const client = await RuneClient.connect(config, { embedder });
+  // Team term counts are cached between commands, so a recall fetches only the newest deltas.
+  const stateDir = defaultStateDir({ env, platform: process.platform, homedir: homedir() });
+  const client = await RuneClient.connect(config, { embedder, termStats: { stateDir } });
   return { client, config, path };
 }

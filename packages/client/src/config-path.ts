@@ -34,3 +34,23 @@ export function defaultConfigPath(context: ConfigPathContext): string {
 export function toJsonPath(path: string): string {
   return path.replaceAll('\\', '/');
 }
+
+/**
+ * Where a member's local state lives (term-count caches, the MCP history log): `RUNE_STATE_DIR`
+ * wins; on Windows `%LOCALAPPDATA%\rune`; elsewhere `$XDG_STATE_HOME/rune` or `~/.local/state/rune`.
+ * State is rebuildable (caches) or the member's own (history), never the config: it may be deleted.
+ */
+export function defaultStateDir(context: ConfigPathContext): string {
+  const { env, platform, homedir } = context;
+  const explicit = env.RUNE_STATE_DIR;
+  if (explicit !== undefined && explicit !== '') return explicit;
+  if (platform === 'win32') {
+    const local = env.LOCALAPPDATA;
+    return local !== undefined && local !== ''
+      ? win32.join(local, 'rune')
+      : win32.join(homedir, 'AppData', 'Local', 'rune');
+  }
+  const xdg = env.XDG_STATE_HOME;
+  if (xdg !== undefined && posix.isAbsolute(xdg)) return posix.join(xdg, 'rune');
+  return posix.join(homedir, '.local', 'state', 'rune');
+}

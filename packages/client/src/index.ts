@@ -26,7 +26,13 @@ export {
   type EmbedderSettings,
   type MemberConfig,
 } from './member-config.js';
-export { CONFIG_FILE_NAME, defaultConfigPath, toJsonPath, type ConfigPathContext } from './config-path.js';
+export {
+  CONFIG_FILE_NAME,
+  defaultConfigPath,
+  defaultStateDir,
+  toJsonPath,
+  type ConfigPathContext,
+} from './config-path.js';
 export {
   CONFIG_DIR_MODE,
   CONFIG_FILE_MODE,

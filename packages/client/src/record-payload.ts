@@ -83,11 +83,9 @@ const LENIENT_FIELDS = ['domain', 'status', 'supersedes'] as const;
 
 function withoutUnknownValues(json: unknown): unknown {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
-  const out: Record<string, unknown> = { ...json };
-  for (const field of LENIENT_FIELDS) {
-    if (field in out && !recordPayloadSchema.shape[field].safeParse(out[field]).success) delete out[field];
-  }
-  return out;
+  const isKept = ([key, value]: [string, unknown]) =>
+    !LENIENT_FIELDS.some((f) => f === key && !recordPayloadSchema.shape[f].safeParse(value).success);
+  return Object.fromEntries(Object.entries(json).filter(isKept));
 }
 
 function unreadable(recordId: string, detail: string, cause: unknown): RuneClientError {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfigPath } from '../src/index.js';
+import { defaultConfigPath, defaultStateDir } from '../src/index.js';
 
 describe('defaultConfigPath', () => {
   it('prefers RUNE_CONFIG on every platform', () => {
@@ -53,6 +53,37 @@ describe('defaultConfigPath', () => {
     );
     expect(defaultConfigPath({ env: {}, platform: 'win32', homedir: 'C:\\Users\\Bob' })).toBe(
       'C:\\Users\\Bob\\.config\\rune\\vault-config.json',
+    );
+  });
+});
+
+describe('defaultStateDir', () => {
+  it('prefers RUNE_STATE_DIR, then XDG_STATE_HOME (absolute only), then ~/.local/state/rune', () => {
+    expect(
+      defaultStateDir({
+        env: { RUNE_STATE_DIR: '/s', XDG_STATE_HOME: '/x' },
+        platform: 'linux',
+        homedir: '/h',
+      }),
+    ).toBe('/s');
+    expect(defaultStateDir({ env: { XDG_STATE_HOME: '/x' }, platform: 'linux', homedir: '/h' })).toBe(
+      '/x/rune',
+    );
+    expect(defaultStateDir({ env: { XDG_STATE_HOME: 'rel' }, platform: 'darwin', homedir: '/h' })).toBe(
+      '/h/.local/state/rune',
+    );
+  });
+
+  it('uses %LOCALAPPDATA%\\rune on Windows, else the profile AppData\\Local', () => {
+    expect(
+      defaultStateDir({
+        env: { LOCALAPPDATA: 'C:\\Users\\Ada\\AppData\\Local' },
+        platform: 'win32',
+        homedir: 'x',
+      }),
+    ).toBe('C:\\Users\\Ada\\AppData\\Local\\rune');
+    expect(defaultStateDir({ env: {}, platform: 'win32', homedir: 'C:\\Users\\Bob' })).toBe(
+      'C:\\Users\\Bob\\AppData\\Local\\rune',
     );
   });
 });

@@ -1,5 +1,6 @@
 import { isCryptoError } from '@rune/crypto';
 import { CliError, ExitCode } from './cli-error.js';
+import { bench } from './commands/bench.js';
 import { capture } from './commands/capture.js';
 import { configure } from './commands/configure.js';
 import { indexServe } from './commands/index-serve.js';
@@ -35,13 +36,52 @@ Usage: rune <command> [options]     (rune <command> --help for details)
   import FILE          capture memories in bulk from JSON lines (resumable)
   export --out FILE    write the memories recall finds to JSON lines
   loadtest [SCENARIO]  load-test a Vault and index (smoke, baseline, sustained, stress, spike, custom)
+  bench NAME           run a benchmark: engine, e2e or quality (from a source checkout)
+
+Examples:
+  rune up --data-dir ~/.rune-local
+  rune recall "why did we pick PostgreSQL?" --k 3
+  rune team add --name alice --email alice@example.com --os macos --out ./packages
 
 Exit codes: 0 success, 1 failure (the message says what and how to fix it), 2 usage error.`;
 
 type Command = (argv: readonly string[], env: NodeJS.ProcessEnv) => Promise<number>;
 
+const VAULT_HELP = `rune vault — run and look after the Vault (the service that holds the secret key)
+
+Usage: rune vault <serve|show-key|backup|restore|audit verify> [options]
+
+  serve          run the Vault (HTTPS; KEK from a file, an environment variable or a systemd credential)
+  show-key       the public key hash and key id members pin
+  backup         the key set, encrypted under a passphrase
+  restore        install a backup into a data directory
+  audit verify   check the audit log's hash chain and its signed head
+
+Example:
+  rune vault show-key --data-dir /var/lib/rune/vault`;
+
+const INDEX_HELP = `rune index — run the encrypted index (stores and scores ciphertexts only)
+
+Usage: rune index <serve|show-key> [options]
+
+  serve      run an index
+  show-key   the index's signing key, for the Vault to trust (--index-key-file)
+
+Example:
+  rune index show-key --data-dir /var/lib/rune/index`;
+
+/** A command group without a subcommand: its help, exit 2 unless help was asked for. */
+function group(help: string): Command {
+  return (argv) => {
+    process.stdout.write(`${help}\n`);
+    return Promise.resolve(argv[0] === '--help' || argv[0] === '-h' ? ExitCode.OK : ExitCode.USAGE);
+  };
+}
+
 const COMMANDS: Readonly<Record<string, Command>> = {
   up,
+  vault: group(VAULT_HELP),
+  index: group(INDEX_HELP),
   'vault serve': vaultServe,
   'vault audit verify': (argv) => vaultAuditVerify(argv),
   'vault backup': vaultBackup,
@@ -63,6 +103,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   import: importMemories,
   export: exportMemories,
   loadtest,
+  bench: (argv) => bench(argv),
 };
 
 /** Longest command name that prefixes argv, so "vault audit verify" wins over "vault". */

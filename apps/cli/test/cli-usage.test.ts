@@ -41,6 +41,21 @@ describe('rune command line', () => {
       ['capture'],
       ['recall'],
       ['vault', 'audit', 'verify'],
+      ['vault'],
+      ['index'],
+      ['mcp'],
+      ['configure'],
+      ['status'],
+      ['team'],
+      ['team', 'add'],
+      ['team', 'list'],
+      ['team', 'remove'],
+      ['team', 'rotate'],
+      ['team', 'invite'],
+      ['import'],
+      ['export'],
+      ['loadtest'],
+      ['bench'],
     ]) {
       const out = await rune([...command, '--help']);
       expect(out.code, command.join(' ')).toBe(0);

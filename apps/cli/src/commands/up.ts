@@ -31,6 +31,13 @@ Example:
   rune capture --insight "We chose PostgreSQL for the ledger because we need serializable transactions"
   rune recall "which database for the ledger?"`;
 
+/** How each agent registers `rune mcp` (stdio) for every project of this user; see docs/*_SETUP.md. */
+const AGENT_COMMANDS = {
+  claude: 'claude mcp add --scope user rune -- rune mcp',
+  gemini: 'gemini mcp add -s user rune rune mcp',
+  codex: 'codex mcp add rune -- rune mcp',
+} as const;
+
 export async function up(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const parsed = parse('up', argv, {
     'data-dir': { type: 'string' },
@@ -84,6 +91,7 @@ export async function up(argv: readonly string[], env: NodeJS.ProcessEnv): Promi
       memberConfig: configPath,
       memberConfigWritten: !hasConfig || isOurs,
       adminConfig: stack.adminConfigPath,
+      agents: AGENT_COMMANDS,
     })}\n`,
   );
   process.stderr.write(
@@ -91,7 +99,11 @@ export async function up(argv: readonly string[], env: NodeJS.ProcessEnv): Promi
       (hasConfig && !isOurs
         ? `A member config already exists at ${configPath}; it was left alone (the local admin's is ${stack.adminConfigPath}).\n`
         : `The local admin's member config was written to ${configPath}.\n`) +
-      'Try: rune capture --insight "..."  and  rune recall "..."   (Ctrl-C stops the stack)\n',
+      'Try: rune capture --insight "..."  and  rune recall "..."   (Ctrl-C stops the stack)\n' +
+      'Connect your agent (the MCP server reads the member config above):\n' +
+      Object.entries(AGENT_COMMANDS)
+        .map(([agent, command]) => `  ${agent.padEnd(7)} ${command}\n`)
+        .join(''),
   );
   return runUntilSignal(() => stack.close());
 }

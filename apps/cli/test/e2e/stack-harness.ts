@@ -107,6 +107,8 @@ interface UpLine {
   readonly indexId: string;
   readonly memberConfig: string;
   readonly adminConfig: string;
+  /** The command that registers `rune mcp` with each agent, as `rune up` prints it. */
+  readonly agents: Readonly<Record<'claude' | 'gemini' | 'codex', string>>;
 }
 
 function isUpLine(value: unknown): value is UpLine {
@@ -118,7 +120,12 @@ function isUpLine(value: unknown): value is UpLine {
     typeof v.indexUrl === 'string' &&
     typeof v.indexId === 'string' &&
     typeof v.memberConfig === 'string' &&
-    typeof v.adminConfig === 'string'
+    typeof v.adminConfig === 'string' &&
+    typeof v.agents === 'object' &&
+    v.agents !== null &&
+    ['claude', 'gemini', 'codex'].every((agent) =>
+      String((v.agents as Record<string, unknown>)[agent]).includes(' rune mcp'),
+    )
   );
 }
 

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { defaultConfigPath } from '@rune/client';
+import { defaultConfigPath, defaultStateDir } from '@rune/client';
 import { isLoopbackHost } from '@rune/tls';
 import { flag, listOpt, parse, portOpt, stringOpt } from '../args.js';
 import { usageError } from '../cli-error.js';
@@ -22,8 +22,13 @@ Usage: rune mcp [--config FILE] [--allow-emails]
 ${CONFIG_HELP}
 
 It starts without a member config and says how to fix that through every tool (status first).
-Logs go to stderr. The local capture log is $XDG_STATE_HOME/rune/history.jsonl
-(~/.local/state/rune/history.jsonl; RUNE_HISTORY overrides).`;
+Logs go to stderr. The local capture log and the team term counts live in Rune's state
+directory: RUNE_STATE_DIR, else $XDG_STATE_HOME/rune, else ~/.local/state/rune
+(history.jsonl; RUNE_HISTORY names another file).
+
+Examples:
+  claude mcp add --scope user rune -- rune mcp
+  rune mcp --http --port 8765 --allowed-host rune.example.com`;
 
 export async function mcp(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const parsed = parse('mcp', argv, {
@@ -60,9 +65,11 @@ export async function mcp(argv: readonly string[], env: NodeJS.ProcessEnv): Prom
     stringOpt(parsed, 'config') ?? defaultConfigPath({ env, platform: process.platform, homedir: homedir() });
   // Loaded here, not at the top: the other commands need neither the MCP SDK nor this start-up cost.
   const { defaultHistoryPath, runHttp, runStdio } = await import('@rune/mcp');
+  const stateDir = defaultStateDir({ env, platform: process.platform, homedir: homedir() });
   const options = {
     configPath,
-    historyPath: defaultHistoryPath(env, homedir()),
+    stateDir,
+    historyPath: defaultHistoryPath(env, stateDir),
     allowEmails,
     log: (message: string) => {
       process.stderr.write(`rune mcp: ${message}\n`);

@@ -1,7 +1,8 @@
 import { CJK_NGRAM_WEIGHT, analyze, isNgramTerm, type Analysis } from './analyze.js';
 import type { Embedder } from './embedder.js';
 import { EmbedError } from './errors.js';
-import { fnv1a32 } from './feature-hash.js';
+import { fnv1a32, mix32 } from './feature-hash.js';
+import { hashedToUnit } from './normalize.js';
 import { TermStats, bm25Idf, type TermStatsView } from './term-stats.js';
 
 /**
@@ -40,13 +41,7 @@ export interface Bm25EmbedderOptions {
  * are weak). The top bit is the sign, the rest picks the bucket. Part of the embedder id's contract.
  */
 export function termHash(term: string): number {
-  let x = fnv1a32(term);
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  x ^= x >>> 16;
-  return x >>> 0;
+  return mix32(fnv1a32(term));
 }
 
 /** BM25's saturated term frequency at the fixed average length (or `avgdl` when given). */
@@ -97,7 +92,7 @@ export function embedBm25Document(text: string, dim: number): Float32Array {
   for (const [term, tf] of analysis.terms) {
     addHashed(acc, termHash(term), bm25Saturation(tf, analysis.length));
   }
-  return normalizeOrThrow(acc);
+  return hashedToUnit(acc);
 }
 
 /**
@@ -109,7 +104,7 @@ export function embedBm25Query(text: string, dim: number, stats: TermStatsView):
   const analysis = analyzeOrThrow(text);
   const acc = new Float64Array(dim);
   for (const [hash, weight] of queryWeights(analysis, stats)) addHashed(acc, hash, weight);
-  return normalizeOrThrow(acc);
+  return hashedToUnit(acc);
 }
 
 /**
@@ -194,15 +189,4 @@ function analyzeOrThrow(text: string): Analysis {
     );
   }
   return analysis;
-}
-
-function normalizeOrThrow(acc: Float64Array): Float32Array {
-  let sq = 0;
-  for (const x of acc) sq += x * x;
-  // Signed collisions can cancel exactly (two terms, opposite signs, one bucket).
-  if (sq === 0) {
-    throw new EmbedError('EMBED_EMPTY_TEXT', 'the text hashes to a zero vector; add a few more words');
-  }
-  const inv = 1 / Math.sqrt(sq);
-  return Float32Array.from(acc, (x) => x * inv);
 }

@@ -18,7 +18,7 @@ export function fnv1a32(text: string): number {
 }
 
 /** MurmurHash3's finaliser: decorrelates the sign bit from the bucket (both come from one hash). */
-function mix32(h: number): number {
+export function mix32(h: number): number {
   let x = h;
   x ^= x >>> 16;
   x = Math.imul(x, 0x85ebca6b);

@@ -1,6 +1,7 @@
 import type { Embedder } from './embedder.js';
 import { EmbedError } from './errors.js';
 import { addHashedFeature } from './feature-hash.js';
+import { hashedToUnit } from './normalize.js';
 import { tokenize } from './tokenize.js';
 
 export const DEFAULT_LEXICAL_DIM = 384;
@@ -60,12 +61,5 @@ export function embedLexical(text: string, dim: number): Float32Array {
     const weight = (1 + Math.log(tf)) * (feature.startsWith('b:') ? BIGRAM_WEIGHT : 1);
     addHashedFeature(acc, feature, weight);
   }
-  let sq = 0;
-  for (const x of acc) sq += x * x;
-  // Signed collisions can cancel exactly (two features, opposite signs, one bucket).
-  if (sq === 0) {
-    throw new EmbedError('EMBED_EMPTY_TEXT', 'the text hashes to a zero vector; add a few more words');
-  }
-  const inv = 1 / Math.sqrt(sq);
-  return Float32Array.from(acc, (x) => x * inv);
+  return hashedToUnit(acc);
 }

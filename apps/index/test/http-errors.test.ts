@@ -68,7 +68,8 @@ describe('index HTTP error mapping', () => {
       let sent = 0;
       const stream = new ReadableStream<Uint8Array>({
         pull(controller) {
-          if (sent++ < 40) controller.enqueue(chunk);
+          if (sent++ < 100)
+            controller.enqueue(chunk); // 6.25 MiB, past the 5 MiB insert limit
           else controller.close();
         },
       });

@@ -66,3 +66,4 @@ export {
 } from './record-payload.js';
 export { float32ToLeBytes } from './vectors.js';
 export type { RefreshOutcome, TermStatsLogger, TermStatsSyncOptions } from './term-stats-sync.js';
+export type { Whoami } from './whoami.js';

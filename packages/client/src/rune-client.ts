@@ -11,6 +11,7 @@ import type { MemberConfig } from './member-config.js';
 import { fetchPinnedKey } from './pinned-key.js';
 import { recallVector, type RecallOptions, type RecallOutcome } from './recall.js';
 import { RecordIdPool } from './record-id-pool.js';
+import { whoami, type Whoami } from './whoami.js';
 import type { RecordPayload, RecordStatus } from './record-payload.js';
 import {
   type RefreshOutcome,
@@ -180,6 +181,11 @@ export class RuneClient {
       await this.#termStats?.publishDocument('forget', permit, options.text);
     }
     return outcome;
+  }
+
+  /** The member's own identity and role (top-k cap, capabilities), from the Vault. */
+  whoami(): Promise<Whoami> {
+    return whoami(this.#ctx);
   }
 
   /** Applies the team's new term-statistics deltas now; undefined when the embedder needs none. */

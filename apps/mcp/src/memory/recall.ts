@@ -38,8 +38,9 @@ export interface RecallResult {
 export async function recallMemories(ctx: MemoryContext, request: RecallRequest): Promise<RecallResult> {
   const { query, topk, filters } = request;
   const cap = ctx.session.roleCap;
-  refuseAboveCap(topk, cap);
   const client = await ctx.session.client();
+  await cap.ask(client);
+  refuseAboveCap(topk, cap);
   const isFiltered = hasFilters(filters);
   const want = (k: number) => Math.max(topk, Math.min(k, isFiltered ? k : 2 * topk));
   let asked = want(cap.ceiling);
@@ -48,7 +49,6 @@ export async function recallMemories(ctx: MemoryContext, request: RecallRequest)
     outcome = await recallOnce(client, query, asked);
   } catch (err: unknown) {
     if (!cap.learnFrom(err)) throw err;
-    ctx.log(`recall: role cap is ${String(cap.known)}`);
     refuseAboveCap(topk, cap);
     asked = want(cap.ceiling);
     outcome = await recallOnce(client, query, asked);

@@ -1,9 +1,10 @@
 import { MAX_TOP_K } from '@rune/protocol';
-import { isRuneClientError } from '@rune/client';
+import { isRuneClientError, type RuneClient } from '@rune/client';
 
 /**
- * The member's top-k cap. No Vault route tells a member their own role, so it is learnt from the
- * Vault's refusal ("… above the cap of N for role …") and kept for the life of the process.
+ * The member's top-k cap, kept for the life of the process: asked of the Vault once
+ * (`GET /v1/members/me`), or learnt from its refusal ("… above the cap of N …") when the Vault is
+ * older than that route.
  */
 export class RoleCap {
   #known: number | undefined;
@@ -15,6 +16,16 @@ export class RoleCap {
   /** The most a recall may ask for: the learnt cap, or the protocol's maximum until one is learnt. */
   get ceiling(): number {
     return this.#known ?? MAX_TOP_K;
+  }
+
+  /** Asks the Vault once; a failure leaves the cap unknown (the refusal path then learns it). */
+  async ask(client: RuneClient): Promise<void> {
+    if (this.#known !== undefined) return;
+    try {
+      this.#known = (await client.whoami()).topKCap;
+    } catch {
+      // Older Vault or a transient failure: the first refusal teaches the cap instead.
+    }
   }
 
   /** Learns the cap from a TOP_K_ABOVE_CAP refusal; true when it did. */

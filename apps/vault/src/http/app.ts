@@ -282,6 +282,20 @@ export function createVaultApp(deps: VaultAppDeps): (req: IncomingMessage, res: 
     const role = await managed(ctx.req, 'role.define', () => deps.registry.defineRole(definition));
     sendJson(ctx.res, 201, { role });
   });
+  // A member's own identity and role (cap, rate limit), so clients size recalls without a refusal.
+  add('GET', '/v1/members/me', async ({ req, res }) => {
+    const member = await admit(req, 'member.self', false);
+    const role = deps.registry.getRole(member.role);
+    sendJson(res, 200, {
+      member: { id: member.id, name: member.name, role: member.role },
+      role: {
+        name: role.name,
+        capabilities: role.capabilities,
+        topKCap: role.topKCap,
+        rateLimit: role.rateLimit,
+      },
+    });
+  });
   add('GET', '/v1/members', async ({ req, res }) => {
     const members = await managed(req, 'member.list', () => deps.registry.listMembers());
     sendJson(res, 200, { members });

@@ -92,6 +92,18 @@ describe('compose', () => {
     expect(obj(obj(compose.secrets).vault_kek).file).toBe('./secrets/vault-kek.passphrase');
   });
 
+  it('plants canaries: the Vault reaches the index by the CA that index-identity wrote before both', () => {
+    const vault = strs(obj(services.vault).command);
+    const caPath = vault[vault.indexOf('--index-ca') + 1];
+    expect(vault[vault.indexOf('--index-url') + 1]).toBe('https://index:50090');
+    expect(caPath).toBe('/var/lib/rune/trust/index-ca.crt');
+    const identity = strs(obj(services['index-identity']).command).join(' ');
+    expect(identity).toContain(`--ca-out ${caPath ?? ''}`);
+    expect(identity).toContain('--tls-host index');
+    // The index answers to the name the Vault uses, so its certificate covers it.
+    expect(strs(obj(services.index).command).join(' ')).toContain('--tls-host index');
+  });
+
   it('puts monitoring behind a profile that uses deploy/monitoring files', () => {
     for (const name of ['prometheus', 'grafana']) {
       const svc = obj(services[name]);

@@ -109,6 +109,41 @@ function steps(source: string): string[] {
 }
 
 describe('setup.sh', () => {
+  it('never installs an unnamed registry package, nor hands the config to another "rune"', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rune-setup-'));
+    try {
+      const bin = join(dir, 'bin');
+      const { mkdir, chmod, copyFile } = await import('node:fs/promises');
+      await mkdir(bin);
+      await copyFile(SETUP_SH, join(dir, 'setup.sh'));
+      await writeFile(join(dir, 'vault-config.json'), '{}');
+      // npm must never run; node answers the version check.
+      await writeFile(join(bin, 'npm'), '#!/bin/sh\necho npm-was-called >&2\nexit 9\n');
+      await writeFile(join(bin, 'node'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} "$@"\n`);
+      for (const f of ['npm', 'node']) await chmod(join(bin, f), 0o755);
+      const run = (env: NodeJS.ProcessEnv) =>
+        new Promise<{ code: number; stderr: string }>((resolve) => {
+          execFile('sh', [join(dir, 'setup.sh')], { env }, (err, _stdout, stderr) => {
+            resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stderr });
+          });
+        });
+      const base = { PATH: `${bin}:/usr/bin:/bin`, HOME: dir };
+      const noPackage = await run(base);
+      expect(noPackage.code).toBe(1);
+      expect(noPackage.stderr).toContain('no Rune package');
+      expect(noPackage.stderr).not.toContain('npm-was-called');
+      // A different tool named rune on PATH is refused before it sees the config.
+      await writeFile(join(bin, 'rune'), '#!/bin/sh\necho "rune: a game engine"\necho got-config >&2\n');
+      await chmod(join(bin, 'rune'), 0o755);
+      const impostor = await run(base);
+      expect(impostor.code).toBe(1);
+      expect(impostor.stderr).toContain('is not Rune');
+      expect(impostor.stderr).not.toContain('got-config');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('passes shellcheck', async () => {
     const result = await shellcheck(SETUP_SH);
     expect(result.output).toBe('');

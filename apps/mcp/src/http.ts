@@ -66,8 +66,9 @@ export async function startHttp(options: HttpOptions): Promise<RunningHttp> {
     }
     if (Date.now() - member.checkedAt < TOKEN_RECHECK_MS) return member;
     try {
-      // Connecting fetches the published key with the token: the Vault authenticates it.
-      await member.context.session.client();
+      // GET /v1/members/me with the token on every recheck (the client itself is cached), so a
+      // rotated or revoked token stops working within TOKEN_RECHECK_MS.
+      await (await member.context.session.client()).whoami();
       member.checkedAt = Date.now();
     } catch (err: unknown) {
       if (isRuneClientError(err, 'UNAUTHENTICATED')) {

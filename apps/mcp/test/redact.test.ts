@@ -20,7 +20,7 @@ const SECRETS: readonly (readonly [string, string, string])[] = [
     'DATABASE_URL=postgres://app:s3cr3t-Pw@db.internal:5432/app',
     'connection_password',
   ],
-  ['a high-entropy secret assignment', 'set STRIPE_WEBHOOK_SECRET=whsec_9f8A7b6C5d4E3f2G1h', 'secret'],
+  ['a high-entropy secret assignment', 'set WEBHOOK_SECRET=9f8A7b6C5d4E3f2G1h_Zq', 'secret'],
   [
     'a PEM private key',
     '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nabc\n-----END RSA PRIVATE KEY-----',
@@ -48,6 +48,37 @@ describe('redactText', () => {
     expect(redactText('mysql://root:pa55word@localhost/db').text).toBe(
       'mysql://root:[REDACTED:connection_password]@localhost/db',
     );
+  });
+
+  it('redacts the shapes a review found slipping through', () => {
+    const cases: readonly (readonly [string, string])[] = [
+      ['redis://:s3cretPass@cache.internal:6379', 's3cretPass'],
+      ['postgres://admin:ab/cd+ef@db.internal/app', 'ab/cd+ef'],
+      ['postgres://admin:p@ss@db.internal/app', 'p@ss'],
+      ['AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==;EndpointSuffix=core', 'Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA=='],
+      ['ENCRYPTION_KEY=9f8e7d6c5b4a39281706f5e4d3c2b1a0', '9f8e7d6c5b4a39281706f5e4d3c2b1a0'],
+      ['BACKUP_PASSPHRASE=Tr0ub4dor&3', 'Tr0ub4dor&3'],
+      ['Authorization: Basic dXNlcjpwYXNzd29yZA==', 'dXNlcjpwYXNzd29yZA=='],
+      ['xapp-1-A0123456789-0123456789012-abcdef', 'A0123456789-0123456789012'],
+      ['https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXX', 'T000/B000/XXXXXXXXXXXX'],
+      ['SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG', 'abcdefghijklmnopqrstuv'],
+      ['whsec_abcdefghijklmnopqrstuvwx', 'abcdefghijklmnopqrstuvwx'],
+      ['-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAtruncatedhere', 'MIIEowIBAAKCAQEA'],
+    ];
+    for (const [text, secret] of cases) {
+      const out = redactText(text, { allowEmails: true });
+      expect(out.text, text).not.toContain(secret);
+      expect(Object.keys(out.counts).length, text).toBeGreaterThan(0);
+    }
+  });
+
+  it('does not take a port or ordinary words about keys for secrets', () => {
+    for (const text of [
+      'https://example.com:8443/path@v2 is the mirror',
+      'The primary key is id; keyboard shortcuts and the monkey key idea stay.',
+    ]) {
+      expect(redactText(text, { allowEmails: true }).text).toBe(text);
+    }
   });
 
   it('keeps e-mail addresses when the team allows them', () => {

@@ -184,6 +184,7 @@ export class TermStatsSync {
     await this.#loadCache();
     let applied = 0;
     let skipped = 0;
+    let rebuilt = false;
     for (let page = 0; page < MAX_PAGES_PER_REFRESH; page++) {
       const grant = await this.#currentGrant();
       const answer = parseAnswer(
@@ -195,6 +196,19 @@ export class TermStatsSync {
         'index',
         'term-stats fetch',
       );
+      if (answer.lastSeq < this.#seq) {
+        // The index's log is shorter than what this cache applied: restored from a backup or
+        // recreated. Asking "after" the old position would skip its first deltas for good.
+        this.#logger.warn(
+          { lastSeq: answer.lastSeq, cachedSeq: this.#seq },
+          'term-stats log is behind this cache (index restored or recreated); rebuilding the counts',
+        );
+        this.#stats.reset();
+        this.#applied.clear();
+        this.#seq = 0;
+        rebuilt = true;
+        continue;
+      }
       for (const item of answer.deltas) {
         if (item.seq !== this.#seq + 1) {
           throw responseInvalid('index', `term-stats delta ${item.seq} does not follow ${this.#seq}`);
@@ -229,7 +243,7 @@ export class TermStatsSync {
       }
       if (!answer.hasMore || answer.deltas.length === 0) break;
     }
-    if ((applied > 0 || skipped > 0) && this.#cachePath !== undefined) {
+    if ((applied > 0 || skipped > 0 || rebuilt) && this.#cachePath !== undefined) {
       await writeTermStatsCache(this.#cachePath, this.#ctx.config.indexId, {
         seq: this.#seq,
         stats: this.#stats,

@@ -49,6 +49,12 @@ export class TermStats implements TermStatsView {
     return this.#df.size;
   }
 
+  /** Forgets every count (the source of the deltas was reset; they are being re-applied). */
+  reset(): void {
+    this.#documentCount = 0;
+    this.#df.clear();
+  }
+
   apply(delta: TermStatsDelta): void {
     this.#documentCount = Math.max(0, this.#documentCount + delta.documents);
     const seen = new Set<number>();

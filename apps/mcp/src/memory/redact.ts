@@ -33,7 +33,8 @@ const marker = (kind: RedactionKind): string => `[REDACTED:${kind}]`;
 const WHOLE: readonly (readonly [RedactionKind, RegExp])[] = [
   [
     'private_key',
-    /-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----/g,
+    // A block cut before its END line still goes, to the end of the text.
+    /-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|$)/g,
   ],
   ['jwt', /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g],
   [
@@ -46,6 +47,10 @@ const WHOLE: readonly (readonly [RedactionKind, RegExp])[] = [
         String.raw`\bgithub_pat_[A-Za-z0-9_]{22,}`,
         String.raw`\bglpat-[A-Za-z0-9_-]{20,}`, // GitLab
         String.raw`\bxox[abposre]-[A-Za-z0-9-]{10,}`, // Slack
+        String.raw`\bxapp-[A-Za-z0-9-]{10,}`, // Slack app-level tokens
+        String.raw`\bhooks\.slack\.com/services/[A-Za-z0-9/_-]+`, // Slack webhooks (the URL is the secret)
+        String.raw`\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}`, // SendGrid
+        String.raw`\bwhsec_[A-Za-z0-9+/=]{16,}`, // Stripe webhook signing secrets
         String.raw`\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}\b`, // AWS access key ids
         String.raw`\bAIza[0-9A-Za-z_-]{35}`, // Google
         String.raw`\bnpm_[A-Za-z0-9]{36}`,
@@ -55,14 +60,18 @@ const WHOLE: readonly (readonly [RedactionKind, RegExp])[] = [
     ),
   ],
   ['bearer_token', /\b(?<=Bearer\s+)[A-Za-z0-9._~+/-]{16,}=*/gi],
+  ['bearer_token', /\b(?<=Basic\s+)[A-Za-z0-9+/]{8,}={0,2}/g], // HTTP Basic credentials
 ];
 
-/** scheme://user:PASSWORD@host — only the password goes. */
-const CONNECTION = /\b([a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@]+:)([^\s@/]+)(@)/gi;
+/**
+ * scheme://user:PASSWORD@host — only the password goes. The user may be empty (redis://:pw@host)
+ * and the password may hold "/" or "@": it runs to the last "@" before the host.
+ */
+const CONNECTION = /\b([a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@]*:)(\S+)(@[^\s@/]+)/gi;
 
 /** NAME = value / NAME: value where NAME says password, secret, token or key. */
 const ASSIGNMENT =
-  /\b([A-Za-z0-9_.-]*?(passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*)(["']?\s*[:=]\s*)("[^"\n]*"|'[^'\n]*'|[^\s,;&"'<>)\]}]+)/gi;
+  /\b([A-Za-z0-9_.-]*?(passw(?:or)?d|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|(?<=^|[_.-])key(?![A-Za-z])|accountkey|credentials?)[A-Za-z0-9_.-]*)(["']?\s*[:=]\s*)("[^"\n]*"|'[^'\n]*'|[^\s,;&"'<>)\]}]+)/gi;
 
 const EMAIL = /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g;
 
@@ -77,14 +86,16 @@ export function redactText(text: string, options: RedactOptions = {}): Redacted 
       return marker(kind);
     });
   }
-  out = out.replace(CONNECTION, (_m, head: string, _password: string, at: string) => {
+  out = out.replace(CONNECTION, (whole, head: string, password: string, at: string) => {
+    // host:PORT/path@x is a port, not a password.
+    if (/^\d{1,5}(?:\/|$)/.test(password)) return whole;
     bump('connection_password');
     return `${head}${marker('connection_password')}${at}`;
   });
   out = out.replace(ASSIGNMENT, (whole, name: string, word: string, sep: string, value: string) => {
     const bare = value.replace(/^["']|["']$/g, '');
     if (bare.startsWith('[REDACTED:') || bare === '') return whole;
-    const isPassword = /^(passw(or)?d|passwd|pwd)$/i.test(word);
+    const isPassword = /^(passw(or)?d|passwd|pwd|passphrase)$/i.test(word);
     // Prose such as "the token: we rotate it" is not a secret; a key-like value is.
     if (!isPassword && !looksLikeSecret(bare)) return whole;
     if (isPassword && bare.length < 4) return whole;

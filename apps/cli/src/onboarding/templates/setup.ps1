@@ -10,7 +10,8 @@
 # Environment (all optional):
 #   RUNE_BIN          a rune executable to use instead of installing one
 #   RUNE_TARBALL      an npm tarball of Rune your admin gave you (default: rune-*.tgz beside this script)
-#   RUNE_NPM_PACKAGE  the npm package to install otherwise (default: @rune/cli)
+#   RUNE_NPM_PACKAGE  the npm package your team publishes Rune as (no default: an unnamed registry
+#                     package could be anyone's, and it would receive your token)
 #   RUNE_CONFIG       where to save the member config (default: %USERPROFILE%\.config\rune\vault-config.json)
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -35,6 +36,8 @@ if ($env:RUNE_BIN) {
   Say "using Rune at $rune (RUNE_BIN)"
 } elseif (Get-Command rune -ErrorAction SilentlyContinue) {
   $rune = (Get-Command rune).Source
+  # Another tool called "rune" must not be handed the member config (and its token).
+  if (-not ((& $rune --help 2>$null) -join "`n").Contains('encrypted team memory')) { Fail "the rune on PATH ($rune) is not Rune; set RUNE_BIN to Rune's executable" }
   Say "using the Rune already installed at $rune"
 } else {
   if (-not (Get-Command node -ErrorAction SilentlyContinue)) { Fail 'Node.js 20 or newer is needed: https://nodejs.org' }
@@ -46,7 +49,8 @@ if ($env:RUNE_BIN) {
     $found = Get-ChildItem -LiteralPath $here -Filter 'rune-*.tgz' | Select-Object -First 1
     if ($found) { $spec = $found.FullName }
   }
-  if (-not $spec) { $spec = if ($env:RUNE_NPM_PACKAGE) { $env:RUNE_NPM_PACKAGE } else { '@rune/cli' } }
+  if (-not $spec) { $spec = $env:RUNE_NPM_PACKAGE }
+  if (-not $spec) { Fail 'no Rune package: ask your admin for a package built with --tarball, or set RUNE_NPM_PACKAGE to the package your team publishes' }
   Say "installing Rune with npm from $spec"
   & npm install --global $spec
   if ($LASTEXITCODE -ne 0) { Fail 'npm install failed (no permission? try an elevated shell or a Node version manager)' }

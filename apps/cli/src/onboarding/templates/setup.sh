@@ -9,7 +9,8 @@
 #   RUNE_BIN          a rune executable to use instead of installing one
 #                     (for example a checkout's apps/cli/bin/rune.js)
 #   RUNE_TARBALL      an npm tarball of Rune your admin gave you (default: rune-*.tgz beside this script)
-#   RUNE_NPM_PACKAGE  the npm package to install otherwise (default: @rune/cli)
+#   RUNE_NPM_PACKAGE  the npm package your team publishes Rune as (no default: an unnamed registry
+#                     package could be anyone's, and it would receive your token)
 #   RUNE_CONFIG       where to save the member config (default: $XDG_CONFIG_HOME/rune/vault-config.json,
 #                     else ~/.config/rune/vault-config.json)
 set -eu
@@ -35,6 +36,9 @@ if [ -n "${RUNE_BIN:-}" ]; then
   say "using Rune at $rune (RUNE_BIN)"
 elif command -v rune >/dev/null 2>&1; then
   rune=$(command -v rune)
+  # Another tool called "rune" must not be handed the member config (and its token).
+  "$rune" --help 2>/dev/null | grep -q 'encrypted team memory' ||
+    die "the rune on PATH ($rune) is not Rune; set RUNE_BIN to Rune's executable"
   say "using the Rune already installed at $rune"
 else
   command -v node >/dev/null 2>&1 || die "Node.js 20 or newer is needed: https://nodejs.org"
@@ -47,7 +51,8 @@ else
       if [ -f "$candidate" ]; then spec=$candidate; fi
     done
   fi
-  spec=${spec:-${RUNE_NPM_PACKAGE:-@rune/cli}}
+  spec=${spec:-${RUNE_NPM_PACKAGE:-}}
+  [ -n "$spec" ] || die "no Rune package: ask your admin for a package built with --tarball, or set RUNE_NPM_PACKAGE to the package your team publishes"
   say "installing Rune with npm from $spec"
   npm install --global "$spec" || die "npm install failed (no permission? try a Node version manager, or set npm's prefix)"
   rune=$(command -v rune) || die "rune is not on PATH after npm install; add $(npm prefix --global)/bin to PATH"

@@ -339,7 +339,21 @@ export const teamRotate: Sub = async (argv, env) => {
         memberId: member.id,
         token: answer.token,
       };
-      const path = await writePackage(plan, member.name, config);
+      let path: string;
+      try {
+        path = await writePackage(plan, member.name, config);
+      } catch (err: unknown) {
+        // The old token is already dead: losing the new one too would lock the member out.
+        process.stdout.write(`${JSON.stringify({ rotated: member.id, token: answer.token })}\n`);
+        throw new CliError(
+          'PACKAGE_WRITE_FAILED',
+          `rotated, but the package could not be written: ${String(err)}`,
+          {
+            hint: 'the new token is printed above, once: hand it to the member over an encrypted channel',
+            cause: err,
+          },
+        );
+      }
       if (flag(parsed, 'json'))
         process.stdout.write(`${JSON.stringify({ rotated: member.id, package: toJsonPath(path) })}\n`);
       else process.stdout.write(`${path}\n`);

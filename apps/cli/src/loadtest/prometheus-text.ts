@@ -58,22 +58,44 @@ export function bucketsOf(series: readonly Series[], name: string): Buckets | un
   return { bounds, counts: bounds.map((b) => byBound.get(b) ?? 0) };
 }
 
-/**
- * Prometheus histogram_quantile over the observations made between two snapshots: linear inside
- * the bucket holding the rank; NaN when nothing was observed.
- */
-export function quantileBetween(before: Buckets | undefined, after: Buckets, q: number): number {
+/** Where a quantile of the observations between two snapshots falls. */
+export interface QuantileDetail {
+  /** Observations between the snapshots. */
+  readonly count: number;
+  /** Upper bound of the bucket holding the quantile: the quantile is at most this (NaN when empty). */
+  readonly upperBound: number;
+  /** Prometheus histogram_quantile's estimate: linear inside that bucket (NaN when empty). */
+  readonly estimate: number;
+}
+
+/** The q-quantile (0..1) of the observations made between `before` and `after`, with its bucket. */
+export function quantileDetailBetween(
+  before: Buckets | undefined,
+  after: Buckets,
+  q: number,
+): QuantileDetail {
   const counts = after.counts.map((c, i) => c - (before?.counts[i] ?? 0));
-  const total = counts.at(-1) ?? 0;
-  if (total <= 0) return Number.NaN;
-  const rank = q * total;
+  const count = counts.at(-1) ?? 0;
+  if (count <= 0) return { count: 0, upperBound: Number.NaN, estimate: Number.NaN };
+  const rank = q * count;
   const i = counts.findIndex((c) => c >= rank);
   const upper = after.bounds[i] ?? Number.POSITIVE_INFINITY;
   const lower = i > 0 ? (after.bounds[i - 1] ?? 0) : 0;
   const below = i > 0 ? (counts[i - 1] ?? 0) : 0;
   const inBucket = (counts[i] ?? 0) - below;
-  if (upper === Number.POSITIVE_INFINITY || inBucket <= 0) return lower;
-  return lower + ((upper - lower) * (rank - below)) / inBucket;
+  const estimate =
+    upper === Number.POSITIVE_INFINITY || inBucket <= 0
+      ? lower
+      : lower + ((upper - lower) * (rank - below)) / inBucket;
+  return { count, upperBound: upper, estimate };
+}
+
+/**
+ * Prometheus histogram_quantile over the observations made between two snapshots: linear inside
+ * the bucket holding the rank; NaN when nothing was observed.
+ */
+export function quantileBetween(before: Buckets | undefined, after: Buckets, q: number): number {
+  return quantileDetailBetween(before, after, q).estimate;
 }
 
 /** Counter values by one label (e.g. requests by endpoint), over every other label. */

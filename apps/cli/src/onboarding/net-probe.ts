@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP, connect as tcpConnect } from 'node:net';
+import { isIP, type Socket, connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { type Check, fail, ok } from './checks.js';
 
@@ -57,18 +57,7 @@ export async function probeTransport(endpoint: Endpoint): Promise<Check[]> {
     }
   }
   const t1 = performance.now();
-  const tcp = await attempt((done) => {
-    const socket = tcpConnect({ host: address, port, timeout: PROBE_TIMEOUT_MS });
-    socket.once('connect', () => {
-      socket.destroy();
-      done();
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      done(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }));
-    });
-    socket.once('error', done);
-  });
+  const tcp = await reach(tcpConnect({ host: address, port, timeout: PROBE_TIMEOUT_MS }), 'connect');
   if (tcp !== undefined) {
     const isRefused = codeOf(tcp) === 'ECONNREFUSED';
     checks.push(
@@ -86,24 +75,16 @@ export async function probeTransport(endpoint: Endpoint): Promise<Check[]> {
   checks.push(ok(`${name}.tcp`, `${host}:${port} accepts connections`, performance.now() - t1));
   if (url.protocol !== 'https:') return checks;
   const t2 = performance.now();
-  const tls = await attempt((done) => {
-    const socket = tlsConnect({
+  const tls = await reach(
+    tlsConnect({
       host: address,
       port,
       ...(isIP(host) === 0 ? { servername: host } : {}),
       ...(endpoint.caCert === undefined ? {} : { ca: endpoint.caCert }),
       timeout: PROBE_TIMEOUT_MS,
-    });
-    socket.once('secureConnect', () => {
-      socket.destroy();
-      done();
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      done(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }));
-    });
-    socket.once('error', done);
-  });
+    }),
+    'secureConnect',
+  );
   if (tls !== undefined) {
     const code = codeOf(tls);
     const isProtocol = code === 'EPROTO' || code.startsWith('ERR_SSL_') || code === 'ECONNRESET';
@@ -125,14 +106,26 @@ export async function probeTransport(endpoint: Endpoint): Promise<Check[]> {
   return checks;
 }
 
-function attempt(run: (done: (err?: unknown) => void) => void): Promise<unknown> {
+/**
+ * Waits for `socket` to reach `ready` (TCP connected, or TLS handshake done), then closes it.
+ * Resolves undefined on success, else the error (ETIMEDOUT after PROBE_TIMEOUT_MS); never rejects.
+ */
+function reach(socket: Socket, ready: 'connect' | 'secureConnect'): Promise<unknown> {
   return new Promise((resolve) => {
     let isDone = false;
-    run((err?: unknown) => {
+    const done = (err?: unknown) => {
       if (isDone) return;
       isDone = true;
+      socket.destroy();
       resolve(err);
+    };
+    socket.once(ready, () => {
+      done();
     });
+    socket.once('timeout', () => {
+      done(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }));
+    });
+    socket.once('error', done);
   });
 }
 

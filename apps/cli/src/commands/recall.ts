@@ -42,7 +42,7 @@ export async function recall(argv: readonly string[], env: NodeJS.ProcessEnv): P
     throw usageError('recall: a QUERY is required', 'rune recall "what did we decide about X?"');
   const k = intOpt(parsed, 'recall', 'k', 5, 1, 100);
   const filters = filtersOf(parsed);
-  const { memoryContext, defaultHistoryPath, recallMemories, describeFailure } = await import('@rune/mcp');
+  const { memoryContext, defaultHistoryPath, recallMemories } = await import('@rune/mcp');
   const platform = process.platform;
   const stateDir = defaultStateDir({ env, platform, homedir: homedir() });
   const ctx = memoryContext({
@@ -55,14 +55,8 @@ export async function recall(argv: readonly string[], env: NodeJS.ProcessEnv): P
     },
   });
   try {
-    const result = await recallMemories(ctx, { query, topk: k, filters }).catch((err: unknown) => {
-      // Memory errors carry a stable code and a hint; the CLI's reporter prints both.
-      const failure = describeFailure(err);
-      throw Object.assign(new Error(failure.message, { cause: err }), {
-        code: failure.code,
-        hint: failure.hint,
-      });
-    });
+    // Memory and client errors carry a stable code and a hint; the CLI's reporter prints both.
+    const result = await recallMemories(ctx, { query, topk: k, filters });
     if (flag(parsed, 'json')) {
       process.stdout.write(
         `${JSON.stringify({
